@@ -1,0 +1,229 @@
+"""Who is offered a new call, and the durable dial behind it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import select, update
+
+from tests.conftest import make_settings
+from tests.factories import AgentFactory
+from tests.twilio import TwilioDouble, form_of
+from warm_transfer.agents.models import Agent, Availability
+from warm_transfer.calls.models import Call, CallLeg, CallStatus, LegStatus
+from warm_transfer.db import utcnow
+from warm_transfer.main import create_app
+from warm_transfer.routing.models import Job, JobStatus
+
+
+async def dialed_agents(twilio: TwilioDouble) -> list[str]:
+    return [form_of(call.request)["To"][0] for call in twilio.calls_create.calls]
+
+
+async def test_the_longest_idle_available_agent_is_offered_first(
+    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
+) -> None:
+    for agent_id in ("agent1", "agent2", "agent3"):
+        await agents.create(agent_id)
+    async with app.state.session_factory() as session, session.begin():
+        now = utcnow()
+        for minutes, agent_id in ((5, "agent1"), (30, "agent2"), (10, "agent3")):
+            await session.execute(
+                update(Agent)
+                .where(Agent.id == agent_id)
+                .values(idle_since=now - timedelta(minutes=minutes))
+            )
+    await twilio.customer_calls()
+    await twilio.drain()
+    assert await dialed_agents(twilio) == ["client:agent2"]
+
+
+async def test_away_and_busy_agents_are_not_offered_calls(
+    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
+) -> None:
+    await agents.create("agent1", availability=Availability.away)
+    await agents.create("agent2")
+    await twilio.connected_call()  # agent2 takes it
+    _, waiting_sid = await twilio.customer_calls()
+    await twilio.drain()
+
+    assert await dialed_agents(twilio) == ["client:agent2"]
+    async with app.state.session_factory() as session:
+        waiting = await session.scalar(select(Call).where(Call.call_sid == waiting_sid))
+    assert waiting is not None and waiting.status is CallStatus.queued
+
+
+async def test_a_missed_offer_moves_to_the_next_agent(
+    twilio: TwilioDouble, agents: AgentFactory
+) -> None:
+    await agents.create("agent1")
+    await agents.create("agent2")
+    await twilio.customer_calls()
+    await twilio.drain()
+    _, leg_id, agent_sid = twilio.dialed()
+    first = (await dialed_agents(twilio))[0]
+
+    await twilio.leg_status(leg_id, agent_sid, "ringing")
+    await twilio.leg_status(leg_id, agent_sid, "no-answer")
+    await twilio.drain()
+
+    dialed = await dialed_agents(twilio)
+    assert len(dialed) == 2 and dialed[1] != first
+
+
+async def test_going_available_offers_the_oldest_waiting_call(
+    twilio: TwilioDouble, agents: AgentFactory
+) -> None:
+    await agents.create("agent1", availability=Availability.away)
+    _, oldest = await twilio.customer_calls()
+    await twilio.customer_calls()
+
+    response = await twilio.client.put(
+        "/api/agents/me/availability",
+        json={"availability": "available"},
+        headers=await agents.headers("agent1"),
+    )
+    await twilio.drain()
+
+    assert response.status_code == 200
+    assert response.json()["presence"] == "busy"
+    form, _, _ = twilio.dialed()
+    assert twilio.calls_create.call_count == 1
+    assert form["Url"][0].endswith(f"/conference/connect/{oldest}/agent1")
+
+
+async def test_bad_availability_is_422(twilio: TwilioDouble, agents: AgentFactory) -> None:
+    await agents.create("agent1")
+    response = await twilio.client.put(
+        "/api/agents/me/availability",
+        json={"availability": "on-vacation"},
+        headers=await agents.headers("agent1"),
+    )
+    assert response.status_code == 422
+
+
+async def test_finishing_a_call_offers_the_next_waiting_one(
+    twilio: TwilioDouble, agents: AgentFactory
+) -> None:
+    await agents.create("agent1")
+    customer_sid, _leg_id, agent_sid = await twilio.connected_call()
+    _, waiting_sid = await twilio.customer_calls()
+    await twilio.conference(customer_sid, "participant-leave", agent_sid)
+    await twilio.drain()
+
+    assert twilio.calls_create.call_count == 2
+    form, _, _ = twilio.dialed()
+    assert form["Url"][0].endswith(f"/conference/connect/{waiting_sid}/agent1")
+
+
+async def test_a_failed_dial_is_offered_to_the_next_agent(
+    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
+) -> None:
+    await agents.create("agent1")
+    await agents.create("agent2")
+    responses = iter([400, 201])
+
+    original = twilio.calls_create.side_effect
+
+    def first_fails(request: httpx.Request) -> httpx.Response:
+        if next(responses) == 400:
+            return httpx.Response(400, json={"code": 21217, "message": "bad"})
+        return original(request)
+
+    twilio.calls_create.side_effect = first_fails
+    await twilio.customer_calls()
+    await twilio.drain()
+
+    dialed = await dialed_agents(twilio)
+    assert len(dialed) == 2 and dialed[0] != dialed[1]
+    async with app.state.session_factory() as session:
+        statuses = [
+            leg.status for leg in await session.scalars(select(CallLeg).order_by(CallLeg.id))
+        ]
+    assert statuses == [LegStatus.in_progress, LegStatus.failed, LegStatus.queued]
+
+
+async def test_rate_limited_dial_is_retried_and_sent_once(
+    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
+) -> None:
+    """A 429 means Twilio placed no call: retrying is safe (unlike after a 5xx)."""
+    await agents.create("agent1")
+    original = twilio.calls_create.side_effect
+    attempts = iter([429, 201])
+
+    def limited(request: httpx.Request) -> httpx.Response:
+        if next(attempts) == 429:
+            return httpx.Response(429, json={"code": 20429, "message": "Too Many"})
+        return original(request)
+
+    twilio.calls_create.side_effect = limited
+    await twilio.customer_calls()
+    await twilio.drain()
+    async with app.state.session_factory() as session, session.begin():
+        await session.execute(update(Job).values(run_after=utcnow()))  # skip the backoff wait
+    await twilio.drain()
+
+    assert twilio.calls_create.call_count == 2
+    async with app.state.session_factory() as session:
+        [job] = list(await session.scalars(select(Job)))
+        [leg] = list(await session.scalars(select(CallLeg).where(CallLeg.agent_id == "agent1")))
+    assert (job.status, job.attempts) == (JobStatus.done, 2)
+    assert leg.status is LegStatus.queued
+
+
+async def test_a_5xx_on_dial_is_never_retried(
+    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
+) -> None:
+    await agents.create("agent1")
+    twilio.calls_create.side_effect = None
+    twilio.calls_create.respond(503, json={"code": 20503, "message": "Unavailable"})
+    await twilio.customer_calls()
+    await twilio.drain()
+    await twilio.drain()
+
+    assert twilio.calls_create.call_count == 1
+    async with app.state.session_factory() as session:
+        [job] = list(await session.scalars(select(Job)))
+    assert job.status is JobStatus.failed
+
+
+async def test_a_dial_queued_before_a_restart_is_sent_after_it(
+    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI, tmp_path: Path
+) -> None:
+    """The process stops after the webhook answered but before the dial went out."""
+    await agents.create("agent1")
+    await twilio.customer_calls()
+    assert twilio.calls_create.call_count == 0  # nothing sent yet; the job is in the database
+
+    restarted = create_app(make_settings(tmp_path), run_worker=True)
+    async with restarted.router.lifespan_context(restarted):
+        await restarted.state.job_worker.drain()
+
+    assert twilio.calls_create.call_count == 1
+    assert form_of(twilio.calls_create.calls.last.request)["To"] == ["client:agent1"]
+
+
+async def test_a_dial_interrupted_mid_request_is_failed_over_not_resent(
+    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
+) -> None:
+    """A worker died after claiming a dial: Twilio may have placed it, so it is not sent again;
+    the offer is withdrawn and the call offered anew."""
+    await agents.create("agent1")
+    await agents.create("agent2")
+    await twilio.customer_calls()
+    async with app.state.session_factory() as session, session.begin():
+        await session.execute(
+            update(Job).values(status=JobStatus.running, claimed_at=utcnow() - timedelta(hours=1))
+        )
+
+    await app.state.job_worker.reclaim_expired()
+    await twilio.drain()
+
+    async with app.state.session_factory() as session:
+        legs = list(await session.scalars(select(CallLeg).where(CallLeg.agent_id.is_not(None))))
+    assert [leg.status for leg in legs] == [LegStatus.failed, LegStatus.queued]
+    assert twilio.calls_create.call_count == 1
+    assert form_of(twilio.calls_create.calls.last.request)["To"] == [f"client:{legs[1].agent_id}"]

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Exists, exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from warm_transfer.agents.models import Agent, Availability
+from warm_transfer.calls.models import CallLeg
+
+
+def _on_a_call() -> Exists:
+    return exists().where(CallLeg.active_agent_id == Agent.id)
+
+
+async def get(session: AsyncSession, agent_id: str) -> Agent | None:
+    return await session.get(Agent, agent_id)
+
+
+async def list_with_activity(session: AsyncSession) -> Sequence[tuple[Agent, bool]]:
+    rows = await session.execute(select(Agent, _on_a_call()).order_by(Agent.id))
+    return [(agent, bool(on_call)) for agent, on_call in rows.all()]
+
+
+async def is_on_a_call(session: AsyncSession, agent_id: str) -> bool:
+    on_call = await session.scalar(select(exists().where(CallLeg.active_agent_id == agent_id)))
+    return bool(on_call)
+
+
+async def next_free_agent(session: AsyncSession, *, exclude: Sequence[str] = ()) -> Agent | None:
+    """The longest-idle available agent on no call, row-locked where the database can."""
+    query = (
+        select(Agent)
+        .where(Agent.availability == Availability.available, ~_on_a_call())
+        .order_by(Agent.idle_since, Agent.id)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=Agent)
+    )
+    if exclude:
+        query = query.where(Agent.id.not_in(exclude))
+    return await session.scalar(query)
+
+
+def add(session: AsyncSession, agent: Agent) -> None:
+    session.add(agent)
+
+
+async def delete(session: AsyncSession, agent: Agent) -> None:
+    await session.delete(agent)

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+
+from warm_transfer.agents import service
+from warm_transfer.agents.dependencies import CurrentAgent
+from warm_transfer.agents.schemas import AgentOut, AvailabilityIn, LoginOut, VoiceTokenOut
+from warm_transfer.agents.security import issue_access_token
+from warm_transfer.db import SessionDep
+from warm_transfer.dependencies import JobQueueDep, SettingsDep
+from warm_transfer.errors import VALIDATION_ERROR, Unauthorized, responses
+from warm_transfer.telephony.tokens import issue_voice_token
+
+router = APIRouter(prefix="/api")
+_AUTHENTICATED = responses(Unauthorized)
+
+
+@router.post(
+    "/auth/login",
+    tags=["auth"],
+    summary="Log in with an agent id and password",
+    description="OAuth2 password flow (form fields `username` = agent id, `password`): the "
+    "`/docs` Authorize button uses it. Answers a signed bearer token that expires.",
+    response_model=LoginOut,
+    responses={**responses(service.InvalidCredentials), **VALIDATION_ERROR},
+)
+async def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> LoginOut:
+    agent = await service.authenticate(session, agent_id=form.username, password=form.password)
+    token = issue_access_token(
+        agent_id=agent.id,
+        secret_key=settings.secret_key.get_secret_value(),
+        ttl_seconds=settings.access_token_ttl_seconds,
+    )
+    return LoginOut(
+        access_token=token.token,
+        expires_at=token.expires_at,
+        agent=await service.describe(session, agent=agent),
+    )
+
+
+@router.get(
+    "/me",
+    tags=["agents"],
+    summary="The logged-in agent",
+    response_model=AgentOut,
+    responses=_AUTHENTICATED,
+)
+async def me(agent: CurrentAgent, session: SessionDep) -> AgentOut:
+    return await service.describe(session, agent=agent)
+
+
+@router.post(
+    "/voice/token",
+    tags=["agents"],
+    summary="A Twilio Voice access token for the logged-in agent's softphone",
+    description="Always for the caller's own identity (`client:<agent id>`); incoming calls "
+    "allowed, outgoing through the TwiML app when one is configured.",
+    response_model=VoiceTokenOut,
+    responses=_AUTHENTICATED,
+)
+async def voice_token(agent: CurrentAgent, settings: SettingsDep) -> VoiceTokenOut:
+    token = issue_voice_token(
+        account_sid=settings.account_sid,
+        api_key=settings.api_key,
+        api_secret=settings.api_secret,
+        identity=agent.id,
+        ttl_seconds=settings.voice_token_ttl_seconds,
+        outgoing_application_sid=settings.twilio_twiml_app_sid,
+    )
+    return VoiceTokenOut(token=token.token, identity=token.identity, expires_at=token.expires_at)
+
+
+@router.get(
+    "/agents",
+    tags=["agents"],
+    summary="The directory: every agent with presence",
+    response_model=list[AgentOut],
+    responses=_AUTHENTICATED,
+)
+async def directory(_agent: CurrentAgent, session: SessionDep) -> list[AgentOut]:
+    return list(await service.directory(session))
+
+
+@router.put(
+    "/agents/me/availability",
+    tags=["agents"],
+    summary="Go available or away",
+    description="Going available makes the agent eligible for new calls: the longest-waiting "
+    "call, if any, is offered at once.",
+    response_model=AgentOut,
+    responses={**_AUTHENTICATED, **VALIDATION_ERROR},
+)
+async def set_availability(
+    body: AvailabilityIn, agent: CurrentAgent, session: SessionDep, jobs: JobQueueDep
+) -> AgentOut:
+    return await service.set_availability(
+        session, agent=agent, availability=body.availability, jobs=jobs
+    )

@@ -1,0 +1,61 @@
+"""Password hashing and the signed, expiring bearer tokens agents log in with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from pwdlib import PasswordHash
+
+_hasher = PasswordHash.recommended()  # Argon2id
+_ALGORITHM = "HS256"
+_AUDIENCE = "warm-transfer-console"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    return _hasher.verify(password, password_hash)
+
+
+# Compared against when the agent is unknown, so a login takes as long either way.
+_DUMMY_HASH = hash_password("timing-equaliser")
+
+
+def verify_unknown_agent_password(password: str) -> bool:
+    _hasher.verify(password, _DUMMY_HASH)
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    token: str
+    expires_at: datetime
+
+
+def issue_access_token(
+    *, agent_id: str, secret_key: str, ttl_seconds: int, now: datetime | None = None
+) -> AccessToken:
+    issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
+    expires_at = issued_at + timedelta(seconds=ttl_seconds)
+    claims = {"sub": agent_id, "aud": _AUDIENCE, "iat": issued_at, "exp": expires_at}
+    return AccessToken(jwt.encode(claims, secret_key, algorithm=_ALGORITHM), expires_at)
+
+
+def read_access_token(token: str, *, secret_key: str) -> str | None:
+    """The agent id a valid token was issued to, or None for a forged, expired or garbled one."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret_key,
+            algorithms=[_ALGORITHM],
+            audience=_AUDIENCE,
+            options={"require": ["sub", "exp", "iat", "aud"]},
+        )
+    except jwt.PyJWTError:
+        return None
+    subject = claims.get("sub")
+    return subject if isinstance(subject, str) else None

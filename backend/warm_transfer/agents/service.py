@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from warm_transfer.agents import repository
+from warm_transfer.agents.models import Agent, Availability
+from warm_transfer.agents.schemas import AgentOut, Presence
+from warm_transfer.agents.security import (
+    hash_password,
+    verify_password,
+    verify_unknown_agent_password,
+)
+from warm_transfer.db import utcnow
+from warm_transfer.errors import Conflict, NotFound, Unauthorized
+from warm_transfer.routing import service as routing
+from warm_transfer.routing.jobs import JobQueue
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+    description = "Unknown agent or wrong password"
+
+
+class AgentNotFound(NotFound):
+    code = "agent_not_found"
+    description = "No such agent"
+
+
+class AgentExists(Conflict):
+    code = "agent_exists"
+    description = "An agent with this id already exists"
+
+
+def present(agent: Agent, *, on_call: bool) -> AgentOut:
+    presence = Presence.busy if on_call else Presence(agent.availability.value)
+    return AgentOut(
+        id=agent.id,
+        name=agent.name,
+        availability=agent.availability,
+        presence=presence,
+        on_call=on_call,
+    )
+
+
+async def authenticate(session: AsyncSession, *, agent_id: str, password: str) -> Agent:
+    agent = await repository.get(session, agent_id)
+    if agent is None:
+        verify_unknown_agent_password(password)
+        raise InvalidCredentials
+    if not verify_password(password, agent.password_hash):
+        raise InvalidCredentials
+    return agent
+
+
+async def describe(session: AsyncSession, *, agent: Agent) -> AgentOut:
+    return present(agent, on_call=await repository.is_on_a_call(session, agent.id))
+
+
+async def directory(session: AsyncSession) -> Sequence[AgentOut]:
+    return [
+        present(agent, on_call=on_call)
+        for agent, on_call in await repository.list_with_activity(session)
+    ]
+
+
+async def set_availability(
+    session: AsyncSession, *, agent: Agent, availability: Availability, jobs: JobQueue
+) -> AgentOut:
+    if agent.availability is not availability:
+        agent.availability = availability
+        if availability is Availability.available:
+            agent.idle_since = utcnow()
+        await session.flush()
+        if availability is Availability.available:
+            await routing.offer_waiting_calls(session, jobs=jobs)
+    return await describe(session, agent=agent)
+
+
+async def create_agent(
+    session: AsyncSession,
+    *,
+    agent_id: str,
+    name: str,
+    password: str,
+    availability: Availability = Availability.away,
+) -> Agent:
+    if await repository.get(session, agent_id) is not None:
+        raise AgentExists(f"Agent {agent_id!r} already exists")
+    agent = Agent(
+        id=agent_id,
+        name=name,
+        password_hash=hash_password(password),
+        availability=availability,
+    )
+    repository.add(session, agent)
+    await session.flush()
+    return agent
+
+
+async def remove_agent(session: AsyncSession, *, agent_id: str) -> None:
+    agent = await repository.get(session, agent_id)
+    if agent is None:
+        raise AgentNotFound(f"Agent {agent_id!r} not found")
+    await repository.delete(session, agent)
+    await session.flush()
+
+
+async def list_agents(session: AsyncSession) -> Sequence[Agent]:
+    return [agent for agent, _ in await repository.list_with_activity(session)]

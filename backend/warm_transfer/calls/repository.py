@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from warm_transfer.calls.models import Call, CallLeg, CallStatus, LegRole, LegStatus
+
+_WITH_DETAILS = (selectinload(Call.legs), selectinload(Call.transfers))
+
+
+async def get(session: AsyncSession, call_id: int, *, for_update: bool = False) -> Call | None:
+    query = select(Call).where(Call.id == call_id).options(*_WITH_DETAILS)
+    if for_update:
+        query = query.with_for_update(of=Call)
+    return await session.scalar(query)
+
+
+async def get_by_sid(session: AsyncSession, call_sid: str) -> Call | None:
+    return await session.scalar(
+        select(Call).where(Call.call_sid == call_sid).options(*_WITH_DETAILS)
+    )
+
+
+async def get_by_conference(session: AsyncSession, conference_name: str) -> Call | None:
+    return await session.scalar(
+        select(Call).where(Call.conference_name == conference_name).options(*_WITH_DETAILS)
+    )
+
+
+async def get_leg(session: AsyncSession, leg_id: int) -> CallLeg | None:
+    return await session.scalar(
+        select(CallLeg).where(CallLeg.id == leg_id).options(selectinload(CallLeg.call))
+    )
+
+
+async def oldest_waiting(session: AsyncSession, *, limit: int) -> Sequence[Call]:
+    rows = await session.scalars(
+        select(Call)
+        .where(Call.status == CallStatus.queued)
+        .order_by(Call.created_at, Call.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(rows)
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    limit: int,
+    before_id: int | None,
+    status: CallStatus | None,
+    agent_id: str | None,
+) -> Sequence[Call]:
+    query = select(Call).options(*_WITH_DETAILS).order_by(Call.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(Call.id < before_id)
+    if status is not None:
+        query = query.where(Call.status == status)
+    if agent_id is not None:
+        took_part = select(CallLeg.call_id).where(
+            CallLeg.agent_id == agent_id, CallLeg.role == LegRole.agent
+        )
+        query = query.where(Call.id.in_(took_part))
+    return list(await session.scalars(query))
+
+
+def live_agent_leg(call: Call, agent_id: str) -> CallLeg | None:
+    """The agent's leg on this call that is still up (dialing, ringing or connected)."""
+    for leg in call.legs:
+        if leg.agent_id == agent_id and leg.active_agent_id is not None:
+            return leg
+    return None
+
+
+def connected_agent_leg(call: Call, agent_id: str) -> CallLeg | None:
+    leg = live_agent_leg(call, agent_id)
+    return leg if leg is not None and leg.status is LegStatus.in_progress else None
+
+
+def customer_leg(call: Call) -> CallLeg:
+    return next(leg for leg in call.legs if leg.role is LegRole.customer)

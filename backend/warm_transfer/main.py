@@ -1,0 +1,137 @@
+"""The application factory: settings, logging, lifespan (database, Twilio gateway, job worker)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from warm_transfer import __version__
+from warm_transfer.agents.router import router as agents_router
+from warm_transfer.calls.router import router as calls_router
+from warm_transfer.config import AppEnv, Settings, get_settings
+from warm_transfer.db import create_engine, create_session_factory
+from warm_transfer.errors import NotFound, install_error_handlers
+from warm_transfer.logging import configure_logging
+from warm_transfer.routing.handlers import job_handlers
+from warm_transfer.routing.jobs import JobQueue, JobWorker
+from warm_transfer.system.router import router as system_router
+from warm_transfer.telephony.gateway import TwilioGateway
+from warm_transfer.transfers.router import router as transfers_router
+from warm_transfer.webhooks.router import router as webhooks_router
+
+logger = logging.getLogger(__name__)
+
+CONSOLE_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
+
+DESCRIPTION = """
+Hand a live Twilio Voice call to a colleague without dropping the customer.
+
+* **Agents** log in (`POST /api/auth/login`, or the **Authorize** button), go available, and get
+  calls on their browser softphone (`POST /api/voice/token`).
+* **Twilio** calls the webhooks under `/conference/…`; every one is signature-checked.
+* Errors always have the shape `{"error": "<code>", "detail": "<message>"}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(level=settings.log_level, json_lines=settings.app_env is AppEnv.production)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        session_factory = create_session_factory(engine)
+        http = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.twilio_http_timeout_seconds, connect=5.0),
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+        )
+        gateway = TwilioGateway(
+            account_sid=settings.account_sid,
+            auth_token=settings.auth_token,
+            http=http,
+            base_url=settings.twilio_api_base_url,
+        )
+        queue = JobQueue()
+        worker = JobWorker(
+            session_factory=session_factory,
+            queue=queue,
+            handlers=job_handlers(gateway=gateway, settings=settings, jobs=queue),
+        )
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.session_factory = session_factory
+        app.state.gateway = gateway
+        app.state.job_queue = queue
+        app.state.job_worker = worker
+        worker_task = asyncio.create_task(worker.run()) if run_worker else None
+        logger.info(
+            "warm transfer %s ready: %s voice, public URL %s",
+            __version__,
+            settings.voice_mode,
+            settings.public_base_url,
+        )
+        try:
+            yield
+        finally:
+            if worker_task is not None:
+                worker_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker_task
+            await worker.close()
+            await http.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Warm Transfer",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "auth", "description": "Agent login."},
+            {"name": "agents", "description": "The logged-in agent, the directory, presence."},
+            {"name": "calls", "description": "Calls with their legs and transfers."},
+            {"name": "transfers", "description": "Warm transfers between agents."},
+            {"name": "Twilio webhooks", "description": "Called by Twilio, signed."},
+            {"name": "system", "description": "Configuration and health."},
+        ],
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    for router in (system_router, agents_router, calls_router, transfers_router, webhooks_router):
+        app.include_router(router)
+    mount_console(app, CONSOLE_DIST)
+    return app
+
+
+def mount_console(app: FastAPI, dist: Path) -> None:
+    """Serve the built console at `/` (client-side routes fall back to index.html)."""
+    index = dist / "index.html"
+    if not index.is_file():
+        return
+    if (dist / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+    # Top-level files of the build (favicon, robots.txt): listed once, never joined from a path.
+    files = {item.name: item for item in dist.iterdir() if item.is_file()}
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def console(path: str) -> FileResponse:
+        if path.split("/", 1)[0] in ("api", "conference", "simulator"):
+            raise NotFound(f"No route GET /{path}")
+        return FileResponse(files.get(path, index))

@@ -1,0 +1,219 @@
+"""A durable job queue (an outbox in the database) and the worker that drains it.
+
+Webhooks never wait on Twilio: they write a job in their own transaction and answer. The worker
+claims jobs after the commit (woken at once, polling as a fallback and for other replicas), runs
+each in three steps so no database transaction stays open while Twilio answers, and re-claims jobs
+whose worker died after a lease expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import event, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from warm_transfer.db import utcnow
+from warm_transfer.routing.models import Job, JobStatus
+from warm_transfer.telephony.gateway import TelephonyError
+
+logger = logging.getLogger(__name__)
+
+
+class JobQueue:
+    """Adds jobs to the caller's transaction and wakes the worker once that transaction commits."""
+
+    def __init__(self) -> None:
+        self._wake = asyncio.Event()
+
+    def enqueue(self, session: AsyncSession, *, kind: str, payload: dict[str, Any]) -> Job:
+        job = Job(kind=kind, payload=payload)
+        session.add(job)
+        if not session.info.get("wakes_job_worker"):
+            session.info["wakes_job_worker"] = True
+            event.listen(session.sync_session, "after_commit", self._after_commit)
+        return job
+
+    def _after_commit(self, _session: Session) -> None:
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def wait(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
+
+
+class JobHandler(Protocol):
+    """One kind of job, split so the slow outside call runs between two short transactions."""
+
+    async def prepare(self, session: AsyncSession, payload: dict[str, Any]) -> Any | None:
+        """Read what the job needs; None when there is nothing left to do."""
+
+    async def perform(self, prepared: Any) -> Any:
+        """The outside call (no transaction open). Raises TelephonyError when it fails."""
+
+    async def succeeded(
+        self, session: AsyncSession, payload: dict[str, Any], prepared: Any, result: Any
+    ) -> None: ...
+
+    async def failed(self, session: AsyncSession, payload: dict[str, Any], reason: str) -> None:
+        """The job will not be done: undo what depended on it (also after a lost worker)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 4
+    base_delay: float = 0.5
+
+    def delay(self, attempt: int) -> timedelta:
+        return timedelta(seconds=self.base_delay * 2 ** (attempt - 1))
+
+
+class JobWorker:
+    def __init__(
+        self,
+        *,
+        session_factory: async_sessionmaker[AsyncSession],
+        queue: JobQueue,
+        handlers: dict[str, JobHandler],
+        concurrency: int = 8,
+        poll_interval: float = 1.0,
+        lease: timedelta = timedelta(seconds=60),
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._sessions = session_factory
+        self._queue = queue
+        self._handlers = handlers
+        self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
+        self._poll_interval = poll_interval
+        self._lease = lease
+        self._retry = retry or RetryPolicy()
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        """Drain jobs until cancelled."""
+        while True:
+            try:
+                await self.reclaim_expired()
+                claimed = await self.run_once()
+            except Exception:
+                logger.exception("job worker iteration failed")
+                claimed = 0
+            if claimed == 0:
+                await self._queue.wait(self._poll_interval)
+
+    async def run_once(self) -> int:
+        """Claim what is due (up to the free slots) and start it; returns how many were claimed."""
+        free = self._concurrency - len(self._running)
+        if free <= 0:
+            await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
+            return 1
+        claimed = await self._claim(limit=free)
+        for job_id, kind, payload, prepared in claimed:
+            task = asyncio.create_task(self._finish(job_id, kind, payload, prepared))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        return len(claimed)
+
+    async def drain(self) -> None:
+        """Run until nothing is due and nothing is in flight (tests and the CLI use this)."""
+        while await self.run_once() or self._running:
+            if self._running:
+                await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def close(self) -> None:
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _claim(self, *, limit: int) -> list[tuple[int, str, dict[str, Any], Any]]:
+        claimed = []
+        async with self._sessions() as session, session.begin():
+            jobs = await session.scalars(
+                select(Job)
+                .where(Job.status == JobStatus.pending, Job.run_after <= utcnow())
+                .order_by(Job.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            for job in jobs:
+                job.status = JobStatus.running
+                job.claimed_at = utcnow()
+                job.attempts += 1
+                handler = self._handlers.get(job.kind)
+                prepared = await handler.prepare(session, job.payload) if handler else None
+                if prepared is None:
+                    job.status = JobStatus.done if handler else JobStatus.failed
+                    job.finished_at = utcnow()
+                    job.last_error = None if handler else f"no handler for {job.kind!r}"
+                    continue
+                claimed.append((job.id, job.kind, dict(job.payload), prepared))
+        return claimed
+
+    async def _finish(self, job_id: int, kind: str, payload: dict[str, Any], prepared: Any) -> None:
+        handler = self._handlers[kind]
+        try:
+            result = await handler.perform(prepared)
+        except TelephonyError as exc:
+            await self._record_failure(job_id, handler, payload, exc)
+            return
+        except Exception as exc:
+            logger.exception("job %s (%s) crashed", job_id, kind)
+            await self._record_failure(job_id, handler, payload, exc)
+            return
+        async with self._sessions() as session, session.begin():
+            await handler.succeeded(session, payload, prepared, result)
+            await session.execute(
+                update(Job)
+                .where(Job.id == job_id)
+                .values(status=JobStatus.done, finished_at=utcnow(), last_error=None)
+            )
+
+    async def _record_failure(
+        self, job_id: int, handler: JobHandler, payload: dict[str, Any], exc: Exception
+    ) -> None:
+        async with self._sessions() as session, session.begin():
+            job = await session.get_one(Job, job_id)
+            job.last_error = str(exc)[:500]
+            safe = isinstance(exc, TelephonyError) and exc.safe_to_retry
+            if safe and job.attempts < self._retry.max_attempts:
+                logger.info("job %s failed safely (%s); retrying", job_id, exc)
+                job.status = JobStatus.pending
+                job.run_after = utcnow() + self._retry.delay(job.attempts)
+                return
+            job.status = JobStatus.failed
+            job.finished_at = utcnow()
+            await handler.failed(session, payload, str(exc))
+
+    async def reclaim_expired(self) -> int:
+        """Jobs whose worker vanished mid-call: their outcome is unknown, so they are failed over
+        (a call-creating request is never blindly sent twice)."""
+        async with self._sessions() as session, session.begin():
+            stale = list(
+                await session.scalars(
+                    select(Job)
+                    .where(
+                        Job.status == JobStatus.running,
+                        Job.claimed_at < utcnow() - self._lease,
+                    )
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            for job in stale:
+                logger.warning("job %s (%s) was interrupted; failing it over", job.id, job.kind)
+                job.status = JobStatus.failed
+                job.finished_at = utcnow()
+                job.last_error = "interrupted: the worker stopped before it finished"
+                handler = self._handlers.get(job.kind)
+                if handler is not None:
+                    await handler.failed(session, job.payload, "interrupted")
+        return len(stale)

@@ -1,0 +1,72 @@
+"""Who gets a call: offer it to one free agent at a time, longest idle first, else let it wait."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from warm_transfer.agents import repository as agents
+from warm_transfer.calls import repository as calls
+from warm_transfer.calls.models import Call, CallLeg, CallStatus, LegRole, LegStatus
+from warm_transfer.db import utcnow
+from warm_transfer.routing.jobs import JobQueue
+
+logger = logging.getLogger(__name__)
+
+DIAL_AGENT = "dial_agent"
+HANG_UP = "hang_up"
+
+
+async def offer_call(
+    session: AsyncSession, *, call: Call, jobs: JobQueue, exclude: Sequence[str] = ()
+) -> CallLeg | None:
+    """Offer `call` to the next free agent (a leg plus a durable dial job), or leave it queued."""
+    tried = list(exclude)
+    while (agent := await agents.next_free_agent(session, exclude=tried)) is not None:
+        leg = CallLeg(
+            call_id=call.id,
+            role=LegRole.agent,
+            agent_id=agent.id,
+            status=LegStatus.dialing,
+            active_agent_id=agent.id,
+            # The only agent on the call ends it by leaving (DESIGN §5.6).
+            end_conference_on_exit=True,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(leg)
+                await session.flush()
+        except IntegrityError:
+            # Another transaction (another replica) offered this agent a call first.
+            tried.append(agent.id)
+            continue
+        call.status = CallStatus.ringing
+        jobs.enqueue(session, kind=DIAL_AGENT, payload={"leg_id": leg.id})
+        logger.info("offering call %s to agent %s", call.id, agent.id)
+        return leg
+    call.status = CallStatus.queued
+    return None
+
+
+async def offer_waiting_calls(session: AsyncSession, *, jobs: JobQueue) -> int:
+    """Offer waiting calls, oldest first, for as long as there are free agents."""
+    offered = 0
+    while True:
+        waiting = await calls.oldest_waiting(session, limit=1)
+        if not waiting or await offer_call(session, call=waiting[0], jobs=jobs) is None:
+            return offered
+        offered += 1
+
+
+async def release_agent_leg(session: AsyncSession, *, leg: CallLeg, status: LegStatus) -> None:
+    """End an agent's leg: the agent is free again from now (idle time restarts)."""
+    leg.status = status
+    leg.ended_at = leg.ended_at or utcnow()
+    if leg.active_agent_id is not None:
+        leg.active_agent_id = None
+        if leg.agent_id is not None and (agent := await agents.get(session, leg.agent_id)):
+            agent.idle_since = utcnow()
+    await session.flush()
