@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from warm_transfer.agents import service
 from warm_transfer.agents.models import Availability
+from warm_transfer.db import utcnow
 
 
 @dataclass
@@ -23,15 +24,18 @@ class AgentFactory:
         *,
         password: str = "correct-horse-battery",
         availability: Availability = Availability.available,
+        online: bool = True,
     ) -> str:
+        """An agent; `online` as if their console's event stream were open."""
         async with self.app.state.session_factory() as session, session.begin():
-            await service.create_agent(
+            agent = await service.create_agent(
                 session,
                 agent_id=agent_id,
                 name=agent_id.title(),
                 password=password,
                 availability=availability,
             )
+            agent.last_seen_at = utcnow() if online else None
         return agent_id
 
     async def login(self, agent_id: str, password: str = "correct-horse-battery") -> str:

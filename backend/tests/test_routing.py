@@ -15,8 +15,8 @@ from tests.twilio import TwilioDouble, form_of
 from warm_transfer.agents.models import Agent, Availability
 from warm_transfer.calls.models import Call, CallLeg, CallStatus, LegStatus
 from warm_transfer.db import utcnow
+from warm_transfer.jobs.models import Job, JobStatus
 from warm_transfer.main import create_app
-from warm_transfer.routing.models import Job, JobStatus
 
 
 async def dialed_agents(twilio: TwilioDouble) -> list[str]:

@@ -11,7 +11,7 @@ from tests.conftest import PUBLIC_BASE_URL
 from tests.factories import AgentFactory
 from tests.twilio import CUSTOMER_NUMBER, SUPPORT_NUMBER, TwilioDouble, form_of, sid, sign
 from warm_transfer.calls.models import Call, CallEvent, CallLeg, CallStatus, LegStatus
-from warm_transfer.routing.models import Job
+from warm_transfer.jobs.models import Job
 
 
 async def count(app: FastAPI, model: type) -> int:

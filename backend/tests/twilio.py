@@ -161,10 +161,10 @@ class TwilioDouble:
             "StatusCallbackEvent": event,
             "SequenceNumber": str(next(self.sequence)),
             "Timestamp": "Wed, 25 Nov 2026 12:00:00 +0000",
-            **extra,
         }
         if call_sid is not None:
             params.update(CallSid=call_sid, Hold="false", Muted="false", Coaching="false")
+        params.update(extra)
         return await self.post("/conference/status", params)
 
     async def drain(self) -> None:
@@ -193,6 +193,35 @@ class TwilioDouble:
         await self.conference(customer_sid, "participant-join", agent_sid)
         await self.conference(customer_sid, "conference-start")
         return leg_id, agent_sid
+
+    def participant_added(self, index: int = -1) -> tuple[dict[str, list[str]], int, str]:
+        """A Participants.create request's form, the leg id its callback names, the SID returned."""
+        call = self.participants_create.calls[index]
+        form = form_of(call.request)
+        leg_id = int(re.search(r"/legs/(\d+)/status", form["StatusCallback"][0]).group(1))  # type: ignore[union-attr]
+        return form, leg_id, json.loads(call.response.content)["call_sid"]
+
+    async def target_answers(self, customer_sid: str, index: int = -1) -> tuple[int, str]:
+        """The transfer's target picks up and joins the conference (no TwiML: REST-created)."""
+        _, leg_id, target_sid = self.participant_added(index)
+        await self.leg_status(leg_id, target_sid, "ringing")
+        await self.leg_status(leg_id, target_sid, "in-progress")
+        await self.conference(customer_sid, "participant-join", target_sid)
+        return leg_id, target_sid
+
+    def changes(self) -> list[tuple[str, str, dict[str, str]]]:
+        """Every REST request but the creates, in the order sent: (method, resource, form).
+
+        The resource is the URL's last two segments, e.g. `Participants/customer.json`."""
+        sent = []
+        for call in self.api.calls:
+            request = call.request
+            path = request.url.path
+            if path.endswith(("/Calls.json", "/Participants.json")):
+                continue
+            form = {key: values[-1] for key, values in form_of(request).items()}
+            sent.append((request.method, "/".join(path.split("/")[-2:]), form))
+        return sent
 
     async def connected_call(self, *, customer_sid: str | None = None) -> tuple[str, int, str]:
         """A customer calls, the first agent answers: (customer sid, agent leg id, agent sid)."""

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     voice_mode: VoiceMode | None = None
     agent_ring_timeout: int = Field(default=20, ge=5, le=600)
     voice_token_ttl_seconds: int = Field(default=3600, ge=60, le=24 * 3600)
+    # An agent whose console has had no event stream this long shows as offline and gets no calls.
+    presence_grace_seconds: int = Field(default=45, ge=5, le=3600)
+    # Outside numbers agents may transfer calls to: E.164 prefixes ("+4420") or "*" for any.
+    transfer_allowed_numbers: list[str] = []
     hold_music_url: str = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
     cors_origins: list[str] = []
     log_level: str = "INFO"

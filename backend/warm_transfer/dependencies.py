@@ -10,8 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from warm_transfer.config import Settings
-from warm_transfer.routing.jobs import JobQueue
-from warm_transfer.telephony.gateway import TelephonyGateway
+from warm_transfer.telephony.voice import Voice
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -19,16 +18,10 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-def get_gateway(request: Request) -> TelephonyGateway:
-    gateway: TelephonyGateway = request.app.state.gateway
-    return gateway
-
-
-def get_job_queue(request: Request) -> JobQueue:
-    queue: JobQueue = request.app.state.job_queue
-    return queue
+def get_voice(request: Request) -> Voice:
+    state = request.app.state
+    return Voice(gateway=state.gateway, jobs=state.job_queue, settings=state.settings)
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-GatewayDep = Annotated[TelephonyGateway, Depends(get_gateway)]
-JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]
+VoiceDep = Annotated[Voice, Depends(get_voice)]

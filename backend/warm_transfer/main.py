@@ -20,11 +20,12 @@ from warm_transfer.calls.router import router as calls_router
 from warm_transfer.config import AppEnv, Settings, get_settings
 from warm_transfer.db import create_engine, create_session_factory
 from warm_transfer.errors import NotFound, install_error_handlers
+from warm_transfer.jobs.queue import JobQueue, JobWorker
 from warm_transfer.logging import configure_logging
 from warm_transfer.routing.handlers import job_handlers
-from warm_transfer.routing.jobs import JobQueue, JobWorker
 from warm_transfer.system.router import router as system_router
 from warm_transfer.telephony.gateway import TwilioGateway
+from warm_transfer.telephony.voice import Voice
 from warm_transfer.transfers.router import router as transfers_router
 from warm_transfer.webhooks.router import router as webhooks_router
 
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         worker = JobWorker(
             session_factory=session_factory,
             queue=queue,
-            handlers=job_handlers(gateway=gateway, settings=settings, jobs=queue),
+            handlers=job_handlers(voice=Voice(gateway=gateway, jobs=queue, settings=settings)),
         )
         app.state.settings = settings
         app.state.engine = engine

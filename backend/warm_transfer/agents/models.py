@@ -28,4 +28,6 @@ class Agent(Base):
     )
     # When the agent last became free to take a call: routing offers the longest idle first.
     idle_since: Mapped[datetime] = mapped_column(default=utcnow)
+    # Last sign of the agent's console (its event stream); presence turns offline after a grace.
+    last_seen_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

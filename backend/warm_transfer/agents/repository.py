@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import Exists, exists, select
+from sqlalchemy import Exists, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from warm_transfer.agents.models import Agent, Availability
@@ -27,11 +28,18 @@ async def is_on_a_call(session: AsyncSession, agent_id: str) -> bool:
     return bool(on_call)
 
 
-async def next_free_agent(session: AsyncSession, *, exclude: Sequence[str] = ()) -> Agent | None:
-    """The longest-idle available agent on no call, row-locked where the database can."""
+async def next_free_agent(
+    session: AsyncSession, *, online_since: datetime, exclude: Sequence[str] = ()
+) -> Agent | None:
+    """The longest-idle available agent with a live console and no call, row-locked where the
+    database can (PostgreSQL: SKIP LOCKED, so concurrent offers pick different agents)."""
     query = (
         select(Agent)
-        .where(Agent.availability == Availability.available, ~_on_a_call())
+        .where(
+            Agent.availability == Availability.available,
+            Agent.last_seen_at >= online_since,
+            ~_on_a_call(),
+        )
         .order_by(Agent.idle_since, Agent.id)
         .limit(1)
         .with_for_update(skip_locked=True, of=Agent)
@@ -39,6 +47,11 @@ async def next_free_agent(session: AsyncSession, *, exclude: Sequence[str] = ())
     if exclude:
         query = query.where(Agent.id.not_in(exclude))
     return await session.scalar(query)
+
+
+async def touch(session: AsyncSession, agent_id: str, *, seen_at: datetime) -> None:
+    """Record a heartbeat without loading the row (it is frequent and changes no presence)."""
+    await session.execute(update(Agent).where(Agent.id == agent_id).values(last_seen_at=seen_at))
 
 
 def add(session: AsyncSession, agent: Agent) -> None:

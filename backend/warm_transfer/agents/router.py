@@ -10,7 +10,7 @@ from warm_transfer.agents.dependencies import CurrentAgent
 from warm_transfer.agents.schemas import AgentOut, AvailabilityIn, LoginOut, VoiceTokenOut
 from warm_transfer.agents.security import issue_access_token
 from warm_transfer.db import SessionDep
-from warm_transfer.dependencies import JobQueueDep, SettingsDep
+from warm_transfer.dependencies import SettingsDep, VoiceDep
 from warm_transfer.errors import VALIDATION_ERROR, Unauthorized, responses
 from warm_transfer.telephony.tokens import issue_voice_token
 
@@ -41,7 +41,9 @@ async def login(
     return LoginOut(
         access_token=token.token,
         expires_at=token.expires_at,
-        agent=await service.describe(session, agent=agent),
+        agent=await service.describe(
+            session, agent=agent, grace_seconds=settings.presence_grace_seconds
+        ),
     )
 
 
@@ -52,8 +54,10 @@ async def login(
     response_model=AgentOut,
     responses=_AUTHENTICATED,
 )
-async def me(agent: CurrentAgent, session: SessionDep) -> AgentOut:
-    return await service.describe(session, agent=agent)
+async def me(agent: CurrentAgent, session: SessionDep, settings: SettingsDep) -> AgentOut:
+    return await service.describe(
+        session, agent=agent, grace_seconds=settings.presence_grace_seconds
+    )
 
 
 @router.post(
@@ -81,11 +85,16 @@ async def voice_token(agent: CurrentAgent, settings: SettingsDep) -> VoiceTokenO
     "/agents",
     tags=["agents"],
     summary="The directory: every agent with presence",
+    description="`presence` is `busy` on a call, `offline` when the agent's console has had no "
+    "event stream for PRESENCE_GRACE_SECONDS, else their availability. Only `available` agents "
+    "can be offered calls or transfers.",
     response_model=list[AgentOut],
     responses=_AUTHENTICATED,
 )
-async def directory(_agent: CurrentAgent, session: SessionDep) -> list[AgentOut]:
-    return list(await service.directory(session))
+async def directory(
+    _agent: CurrentAgent, session: SessionDep, settings: SettingsDep
+) -> list[AgentOut]:
+    return list(await service.directory(session, grace_seconds=settings.presence_grace_seconds))
 
 
 @router.put(
@@ -98,8 +107,8 @@ async def directory(_agent: CurrentAgent, session: SessionDep) -> list[AgentOut]
     responses={**_AUTHENTICATED, **VALIDATION_ERROR},
 )
 async def set_availability(
-    body: AvailabilityIn, agent: CurrentAgent, session: SessionDep, jobs: JobQueueDep
+    body: AvailabilityIn, agent: CurrentAgent, session: SessionDep, voice: VoiceDep
 ) -> AgentOut:
     return await service.set_availability(
-        session, agent=agent, availability=body.availability, jobs=jobs
+        session, agent=agent, availability=body.availability, voice=voice
     )

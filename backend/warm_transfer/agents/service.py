@@ -6,7 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from warm_transfer.agents import repository
 from warm_transfer.agents.models import Agent, Availability
-from warm_transfer.agents.schemas import AgentOut, Presence
+from warm_transfer.agents.presence import online_since, present
+from warm_transfer.agents.schemas import AgentOut
 from warm_transfer.agents.security import (
     hash_password,
     verify_password,
@@ -15,7 +16,7 @@ from warm_transfer.agents.security import (
 from warm_transfer.db import utcnow
 from warm_transfer.errors import Conflict, NotFound, Unauthorized
 from warm_transfer.routing import service as routing
-from warm_transfer.routing.jobs import JobQueue
+from warm_transfer.telephony.voice import Voice
 
 
 class InvalidCredentials(Unauthorized):
@@ -33,17 +34,6 @@ class AgentExists(Conflict):
     description = "An agent with this id already exists"
 
 
-def present(agent: Agent, *, on_call: bool) -> AgentOut:
-    presence = Presence.busy if on_call else Presence(agent.availability.value)
-    return AgentOut(
-        id=agent.id,
-        name=agent.name,
-        availability=agent.availability,
-        presence=presence,
-        on_call=on_call,
-    )
-
-
 async def authenticate(session: AsyncSession, *, agent_id: str, password: str) -> Agent:
     agent = await repository.get(session, agent_id)
     if agent is None:
@@ -54,19 +44,21 @@ async def authenticate(session: AsyncSession, *, agent_id: str, password: str) -
     return agent
 
 
-async def describe(session: AsyncSession, *, agent: Agent) -> AgentOut:
-    return present(agent, on_call=await repository.is_on_a_call(session, agent.id))
+async def describe(session: AsyncSession, *, agent: Agent, grace_seconds: int) -> AgentOut:
+    on_call = await repository.is_on_a_call(session, agent.id)
+    return present(agent, on_call=on_call, online_since=online_since(grace_seconds))
 
 
-async def directory(session: AsyncSession) -> Sequence[AgentOut]:
+async def directory(session: AsyncSession, *, grace_seconds: int) -> Sequence[AgentOut]:
+    since = online_since(grace_seconds)
     return [
-        present(agent, on_call=on_call)
+        present(agent, on_call=on_call, online_since=since)
         for agent, on_call in await repository.list_with_activity(session)
     ]
 
 
 async def set_availability(
-    session: AsyncSession, *, agent: Agent, availability: Availability, jobs: JobQueue
+    session: AsyncSession, *, agent: Agent, availability: Availability, voice: Voice
 ) -> AgentOut:
     if agent.availability is not availability:
         agent.availability = availability
@@ -74,8 +66,25 @@ async def set_availability(
             agent.idle_since = utcnow()
         await session.flush()
         if availability is Availability.available:
-            await routing.offer_waiting_calls(session, jobs=jobs)
-    return await describe(session, agent=agent)
+            await routing.offer_waiting_calls(session, voice=voice)
+    return await describe(session, agent=agent, grace_seconds=voice.settings.presence_grace_seconds)
+
+
+async def console_connected(session: AsyncSession, *, agent_id: str, grace_seconds: int) -> None:
+    """The agent's console opened its event stream: online now (others see it change)."""
+    agent = await repository.get(session, agent_id)
+    if agent is None:
+        return
+    was_offline = agent.last_seen_at is None or agent.last_seen_at < online_since(grace_seconds)
+    if was_offline:
+        agent.last_seen_at = utcnow()  # an ORM change, so the directory update goes out
+        await session.flush()
+    else:
+        await repository.touch(session, agent_id, seen_at=utcnow())
+
+
+async def console_heartbeat(session: AsyncSession, *, agent_id: str) -> None:
+    await repository.touch(session, agent_id, seen_at=utcnow())
 
 
 async def create_agent(

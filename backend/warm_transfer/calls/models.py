@@ -91,6 +91,8 @@ class CallLeg(Base):
     status: Mapped[LegStatus] = mapped_column(enum_column(LegStatus), default=LegStatus.dialing)
     on_hold: Mapped[bool] = mapped_column(default=False)
     muted: Mapped[bool] = mapped_column(default=False)
+    # SequenceNumber of the last conference event applied to hold/mute: older ones are stale.
+    event_sequence: Mapped[int] = mapped_column(default=0)
     end_conference_on_exit: Mapped[bool] = mapped_column(default=False)
     # Set to the agent's id while the leg is live (dialing, ringing or connected), NULL after:
     # the unique constraint makes "an agent is never offered two calls at once" a database fact.

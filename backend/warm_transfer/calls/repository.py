@@ -6,15 +6,25 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from warm_transfer.calls.models import Call, CallLeg, CallStatus, LegRole, LegStatus
+from warm_transfer.calls.models import (
+    Call,
+    CallEvent,
+    CallLeg,
+    CallStatus,
+    LegRole,
+    LegStatus,
+)
+from warm_transfer.transfers.models import Transfer
 
 _WITH_DETAILS = (selectinload(Call.legs), selectinload(Call.transfers))
 
 
-async def get(session: AsyncSession, call_id: int, *, for_update: bool = False) -> Call | None:
+async def get(session: AsyncSession, call_id: int, *, fresh: bool = False) -> Call | None:
+    """The call with its legs and transfers; `fresh` re-reads rows already in the session (after
+    a commit and a wait on Twilio, another request may have changed them)."""
     query = select(Call).where(Call.id == call_id).options(*_WITH_DETAILS)
-    if for_update:
-        query = query.with_for_update(of=Call)
+    if fresh:
+        query = query.execution_options(populate_existing=True)
     return await session.scalar(query)
 
 
@@ -68,6 +78,13 @@ async def page(
     return list(await session.scalars(query))
 
 
+async def events(session: AsyncSession, call_id: int) -> Sequence[CallEvent]:
+    rows = await session.scalars(
+        select(CallEvent).where(CallEvent.call_id == call_id).order_by(CallEvent.id)
+    )
+    return list(rows)
+
+
 def live_agent_leg(call: Call, agent_id: str) -> CallLeg | None:
     """The agent's leg on this call that is still up (dialing, ringing or connected)."""
     for leg in call.legs:
@@ -83,3 +100,27 @@ def connected_agent_leg(call: Call, agent_id: str) -> CallLeg | None:
 
 def customer_leg(call: Call) -> CallLeg:
     return next(leg for leg in call.legs if leg.role is LegRole.customer)
+
+
+def active_transfer(call: Call) -> Transfer | None:
+    return next((transfer for transfer in call.transfers if transfer.status.is_active), None)
+
+
+def leg_by_id(call: Call, leg_id: int | None) -> CallLeg | None:
+    return next((leg for leg in call.legs if leg.id == leg_id), None)
+
+
+def leg_by_sid(call: Call, call_sid: str | None) -> CallLeg | None:
+    return next((leg for leg in call.legs if call_sid and leg.call_sid == call_sid), None)
+
+
+def transfer_for_leg(call: Call, leg: CallLeg) -> Transfer | None:
+    return next((t for t in call.transfers if t.target_leg_id == leg.id), None)
+
+
+def connected_agents(call: Call) -> list[CallLeg]:
+    return [
+        leg
+        for leg in call.legs
+        if leg.role is not LegRole.customer and leg.status is LegStatus.in_progress
+    ]

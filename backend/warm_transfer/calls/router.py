@@ -6,18 +6,27 @@ from fastapi import APIRouter, Query
 
 from warm_transfer.agents.dependencies import CurrentAgent
 from warm_transfer.calls import service
+from warm_transfer.calls.errors import CallEnded, CallNotFound, ConferenceNotReady, NotOnCall
 from warm_transfer.calls.models import CallStatus
-from warm_transfer.calls.schemas import CallOut, CallPage
+from warm_transfer.calls.schemas import CallEventOut, CallOut, CallPage, HoldIn
 from warm_transfer.db import SessionDep
-from warm_transfer.errors import VALIDATION_ERROR, Unauthorized, responses
+from warm_transfer.dependencies import VoiceDep
+from warm_transfer.errors import VALIDATION_ERROR, Unauthorized, UpstreamError, responses
 
 router = APIRouter(prefix="/api/calls", tags=["calls"])
+_ACTION_ERRORS = {
+    **responses(
+        Unauthorized, NotOnCall, CallNotFound, CallEnded, ConferenceNotReady, UpstreamError
+    ),
+    **VALIDATION_ERROR,
+}
 
 
 @router.get(
     "",
     summary="Call history, newest first",
-    description="Cursor-paginated: pass the previous page's `next_cursor` as `cursor`.",
+    description="Cursor-paginated: pass the previous page's `next_cursor` as `cursor`. "
+    "`status=queued` lists the calls waiting for an agent now.",
     response_model=CallPage,
     responses={**responses(Unauthorized), **VALIDATION_ERROR},
 )
@@ -38,7 +47,53 @@ async def list_calls(
     "/{call_id}",
     summary="One call with its legs and transfers",
     response_model=CallOut,
-    responses={**responses(Unauthorized, service.CallNotFound), **VALIDATION_ERROR},
+    responses={**responses(Unauthorized, CallNotFound), **VALIDATION_ERROR},
 )
 async def get_call(call_id: int, _agent: CurrentAgent, session: SessionDep) -> CallOut:
     return CallOut.model_validate(await service.get_call(session, call_id=call_id))
+
+
+@router.get(
+    "/{call_id}/events",
+    summary="The call's timeline: every Twilio callback received, in order",
+    response_model=list[CallEventOut],
+    responses={**responses(Unauthorized, CallNotFound), **VALIDATION_ERROR},
+)
+async def call_events(
+    call_id: int, _agent: CurrentAgent, session: SessionDep
+) -> list[CallEventOut]:
+    return [
+        CallEventOut.model_validate(event)
+        for event in await service.timeline(session, call_id=call_id)
+    ]
+
+
+@router.post(
+    "/{call_id}/hold",
+    summary="Hold or resume the customer",
+    description="The customer hears hold music and can neither hear nor be heard while held.",
+    response_model=CallOut,
+    responses=_ACTION_ERRORS,
+)
+async def hold(
+    call_id: int, body: HoldIn, agent: CurrentAgent, session: SessionDep, voice: VoiceDep
+) -> CallOut:
+    call = await service.hold_customer(
+        session, call_id=call_id, agent=agent, hold=body.hold, voice=voice
+    )
+    return CallOut.model_validate(call)
+
+
+@router.post(
+    "/{call_id}/leave",
+    summary="Hang up: leave the call",
+    description="The only agent on the call ends it. The agent transferring the call hands it "
+    "to the consulted target, or, while the target still rings, leaves the customer holding "
+    "for them. A consulted target leaving cancels the transfer.",
+    response_model=CallOut,
+    responses=_ACTION_ERRORS,
+)
+async def leave(call_id: int, agent: CurrentAgent, session: SessionDep, voice: VoiceDep) -> CallOut:
+    return CallOut.model_validate(
+        await service.leave_call(session, call_id=call_id, agent=agent, voice=voice)
+    )

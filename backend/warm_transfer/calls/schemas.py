@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from warm_transfer.calls.models import CallStatus, LegRole, LegStatus
 from warm_transfer.transfers.schemas import TRANSFER_EXAMPLE, TransferOut
@@ -68,6 +68,45 @@ class CallOut(BaseModel):
     ended_at: datetime | None
     legs: list[LegOut]
     transfers: list[TransferOut]
+
+    @computed_field(description="Agents who talked with the customer, in order.")  # type: ignore[prop-decorator]
+    @property
+    def handled_by(self) -> list[str]:
+        seen: list[str] = []
+        for leg in self.legs:
+            if leg.agent_id and leg.joined_at and leg.agent_id not in seen:
+                seen.append(leg.agent_id)
+        return seen
+
+    @computed_field(description="Seconds the customer waited for the first agent.")  # type: ignore[prop-decorator]
+    @property
+    def wait_seconds(self) -> float | None:
+        end = self.answered_at or self.ended_at
+        return None if end is None else round((end - self.created_at).total_seconds(), 1)
+
+    @computed_field(description="Seconds from the first agent's answer to the end.")  # type: ignore[prop-decorator]
+    @property
+    def talk_seconds(self) -> float | None:
+        if self.answered_at is None or self.ended_at is None:
+            return None
+        return round((self.ended_at - self.answered_at).total_seconds(), 1)
+
+
+class HoldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"hold": True}]})
+
+    hold: bool = Field(description="true: hold the customer with music; false: resume.")
+
+
+class CallEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    source: str = Field(description="`call` (a leg's status) or `conference`.", examples=["call"])
+    name: str = Field(description="Twilio's CallStatus or StatusCallbackEvent.")
+    call_sid: str | None
+    sequence_number: int | None
+    received_at: datetime
 
 
 class CallPage(BaseModel):

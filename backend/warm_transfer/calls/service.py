@@ -1,4 +1,9 @@
-"""The call's state, driven by Twilio's webhooks and status callbacks."""
+"""The call's state, driven by Twilio's callbacks, and what agents do to their calls.
+
+Callbacks may be retried, duplicated and reordered: each is kept once on the call's timeline
+(deduplicated), leg states only move forward, ended legs and calls stay ended, and hold/mute
+follow the highest conference SequenceNumber seen for the leg.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +14,26 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from warm_transfer.agents import repository as agents
+from warm_transfer.agents.models import Agent, Availability
 from warm_transfer.calls import repository
-from warm_transfer.calls.models import (
-    Call,
-    CallEvent,
-    CallLeg,
-    CallStatus,
-    LegRole,
-    LegStatus,
+from warm_transfer.calls.errors import (
+    CallEnded,
+    CallNotFound,
+    ConferenceNotReady,
+    LegNotFound,
+    NotOnCall,
 )
+from warm_transfer.calls.models import Call, CallEvent, CallLeg, CallStatus, LegRole, LegStatus
 from warm_transfer.calls.schemas import CallOut, CallPage
 from warm_transfer.db import utcnow
-from warm_transfer.errors import NotFound
+from warm_transfer.errors import UpstreamError
 from warm_transfer.routing import service as routing
-from warm_transfer.routing.jobs import JobQueue
+from warm_transfer.telephony import ops
+from warm_transfer.telephony.gateway import TelephonyError
+from warm_transfer.telephony.voice import Voice
 from warm_transfer.transfers import service as transfers
+from warm_transfer.transfers.models import TransferStatus
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +53,7 @@ _LEG_STATUS = {
 _PROGRESS_ORDER = [LegStatus.dialing, LegStatus.queued, LegStatus.ringing, LegStatus.in_progress]
 
 
-class CallNotFound(NotFound):
-    code = "call_not_found"
-    description = "No such call"
-
-
-class LegNotFound(NotFound):
-    code = "leg_not_found"
-    description = "No such call leg"
+# --- reading -----------------------------------------------------------------------------------
 
 
 async def get_call(session: AsyncSession, *, call_id: int) -> Call:
@@ -75,6 +78,73 @@ async def history(
     items = list(rows[:limit])
     next_cursor = str(items[-1].id) if len(rows) > limit else None
     return CallPage(items=[CallOut.model_validate(call) for call in items], next_cursor=next_cursor)
+
+
+async def timeline(session: AsyncSession, *, call_id: int) -> Sequence[CallEvent]:
+    await get_call(session, call_id=call_id)
+    return await repository.events(session, call_id)
+
+
+# --- what agents do ----------------------------------------------------------------------------
+
+
+async def hold_customer(
+    session: AsyncSession, *, call_id: int, agent: Agent, hold: bool, voice: Voice
+) -> Call:
+    call = await _live_call(session, call_id)
+    _connected_leg(call, agent)
+    if call.conference_sid is None:
+        raise ConferenceNotReady
+    customer = repository.customer_leg(call)
+    if customer.on_hold is not hold:
+        await session.commit()  # no transaction stays open while Twilio answers
+        step = ops.hold(call.conference_sid, customer.label, on=hold, hold_url=voice.urls.hold())
+        await _now(voice, [step])
+        call = await _reload(session, call_id)
+        repository.customer_leg(call).on_hold = hold
+        await session.flush()
+    return call
+
+
+async def leave_call(session: AsyncSession, *, call_id: int, agent: Agent, voice: Voice) -> Call:
+    """The agent hangs up from the console; the customer is never left alone in silence."""
+    call = await _live_call(session, call_id)
+    leg = _connected_leg(call, agent)
+    assert leg.call_sid is not None  # noqa: S101 - a connected leg has its CallSid
+    transfer = repository.active_transfer(call)
+    if transfer is not None and transfer.from_agent_id == agent.id:
+        if transfer.status is TransferStatus.consulting:
+            await transfers.complete_transfer(
+                session, call_id=call_id, transfer_id=transfer.id, agent=agent, voice=voice
+            )
+            return await _reload(session, call_id)
+        # The target still rings: the customer holds for them (a cold transfer from here on).
+        await session.commit()
+        customer = repository.customer_leg(call)
+        steps = [ops.end_call(leg.call_sid)]
+        if not customer.on_hold and call.conference_sid:
+            music = voice.urls.hold()
+            steps.insert(0, ops.hold(call.conference_sid, customer.label, on=True, hold_url=music))
+        await _now(voice, steps)
+        call = await _reload(session, call_id)
+        repository.customer_leg(call).on_hold = call.conference_sid is not None
+        await routing.release_agent_leg(session, leg=_same(call, leg), status=LegStatus.completed)
+        return call
+    sole = call.owner_agent_id == agent.id and transfer is None
+    await session.commit()
+    if sole and call.conference_sid:
+        await _now(voice, [ops.end_conference(call.conference_sid)])
+    else:
+        await _now(voice, [ops.end_call(leg.call_sid)])
+    call = await _reload(session, call_id)
+    if sole:
+        await _end_call(session, call=call, ended_by=leg.call_sid, voice=voice)
+    else:
+        await _end_leg(session, leg=_same(call, leg), status=LegStatus.completed, voice=voice)
+    return call
+
+
+# --- what Twilio reports -----------------------------------------------------------------------
 
 
 async def record_event(
@@ -108,7 +178,7 @@ async def record_event(
 
 
 async def receive_inbound_call(
-    session: AsyncSession, *, call_sid: str, from_number: str, to_number: str, jobs: JobQueue
+    session: AsyncSession, *, call_sid: str, from_number: str, to_number: str, voice: Voice
 ) -> Call:
     """Record a customer's call once (Twilio may retry the webhook) and offer it to an agent."""
     existing = await repository.get_by_sid(session, call_sid)
@@ -141,7 +211,7 @@ async def receive_inbound_call(
         )
     )
     await session.flush()
-    await routing.offer_call(session, call=call, jobs=jobs)
+    await routing.offer_call(session, call=call, voice=voice)
     return call
 
 
@@ -169,9 +239,10 @@ async def apply_leg_status(
     call_sid: str,
     call_status: str,
     sequence_number: int | None,
+    call_duration: int | None,
     payload: dict[str, Any],
     dedupe_key: str,
-    jobs: JobQueue,
+    voice: Voice,
 ) -> None:
     leg = await repository.get_leg(session, leg_id)
     if leg is None or (leg.call_sid is not None and leg.call_sid != call_sid):
@@ -190,32 +261,20 @@ async def apply_leg_status(
     if not fresh or new_status is None or leg.status.is_final:
         return
     leg.call_sid = leg.call_sid or call_sid
-    if not new_status.is_final:
-        # Callbacks arrive out of order: never move a leg backwards.
-        if _PROGRESS_ORDER.index(new_status) > _PROGRESS_ORDER.index(leg.status):
-            leg.status = new_status
-            if new_status is LegStatus.in_progress:
-                leg.answered_at = leg.answered_at or utcnow()
-            await transfers.on_target_progress(session, leg=leg)
+    if new_status.is_final:
+        # A completed call with a duration was answered, even if that callback comes late.
+        if new_status is LegStatus.completed and call_duration:
+            leg.answered_at = leg.answered_at or utcnow()
+        await _end_leg(session, leg=leg, status=new_status, voice=voice)
         return
-    await _end_leg(session, leg=leg, status=new_status, jobs=jobs)
-
-
-async def _end_leg(
-    session: AsyncSession, *, leg: CallLeg, status: LegStatus, jobs: JobQueue
-) -> None:
-    call = await repository.get(session, leg.call_id)
-    assert call is not None  # noqa: S101 - legs cascade with their call
-    was_connected = leg.answered_at is not None
-    await routing.release_agent_leg(session, leg=leg, status=status)
-    if await transfers.on_target_ended(session, call=call, leg=leg):
-        return
-    if call.status is CallStatus.ringing and not was_connected:
-        # The offered agent missed, declined or was busy: offer the next one.
-        exclude = [leg.agent_id] if leg.agent_id else []
-        await routing.offer_call(session, call=call, jobs=jobs, exclude=exclude)
-    elif was_connected:
-        await routing.offer_waiting_calls(session, jobs=jobs)
+    # Callbacks arrive out of order: never move a leg backwards.
+    if _PROGRESS_ORDER.index(new_status) > _PROGRESS_ORDER.index(leg.status):
+        leg.status = new_status
+        if new_status is LegStatus.in_progress:
+            leg.answered_at = leg.answered_at or utcnow()
+        call = await repository.get(session, leg.call_id)
+        assert call is not None  # noqa: S101 - legs cascade with their call
+        await transfers.on_target_progress(session, call=call, leg=leg, voice=voice)
 
 
 async def apply_conference_event(
@@ -231,7 +290,7 @@ async def apply_conference_event(
     call_sid_ending_conference: str | None,
     payload: dict[str, Any],
     dedupe_key: str,
-    jobs: JobQueue,
+    voice: Voice,
 ) -> None:
     call = await repository.get_by_conference(session, conference_name)
     if call is None:
@@ -250,36 +309,95 @@ async def apply_conference_event(
         return
     call.conference_sid = call.conference_sid or conference_sid
     call.conference_sequence = max(call.conference_sequence, sequence_number)
-    leg = next((leg for leg in call.legs if call_sid and leg.call_sid == call_sid), None)
+    leg = repository.leg_by_sid(call, call_sid)
     if event == "participant-join" and leg is not None:
-        await _on_join(session, call=call, leg=leg)
+        await _on_join(session, call=call, leg=leg, voice=voice)
     elif event == "participant-leave" and leg is not None:
         if leg.role is LegRole.customer:
-            await _end_call(session, call=call, ended_by=call_sid, jobs=jobs)
+            await _end_call(session, call=call, ended_by=call_sid, voice=voice)
         elif not leg.status.is_final:
-            await _end_leg(session, leg=leg, status=LegStatus.completed, jobs=jobs)
-    elif event in ("participant-hold", "participant-unhold") and leg is not None:
-        leg.on_hold = event == "participant-hold" if hold is None else hold
-    elif event in ("participant-mute", "participant-unmute") and leg is not None:
-        leg.muted = event == "participant-mute" if muted is None else muted
+            await _end_leg(session, leg=leg, status=LegStatus.completed, voice=voice)
+    elif (
+        event.startswith(
+            ("participant-hold", "participant-unhold", "participant-mute", "participant-unmute")
+        )
+        and leg is not None
+    ):
+        _apply_flags(leg, event=event, hold=hold, muted=muted, sequence_number=sequence_number)
     elif event == "conference-end":
-        await _end_call(session, call=call, ended_by=call_sid_ending_conference, jobs=jobs)
+        await _end_call(session, call=call, ended_by=call_sid_ending_conference, voice=voice)
 
 
-async def _on_join(session: AsyncSession, *, call: Call, leg: CallLeg) -> None:
+def _apply_flags(
+    leg: CallLeg, *, event: str, hold: bool | None, muted: bool | None, sequence_number: int
+) -> None:
+    """Hold and mute as of the newest event: an older one arriving late changes nothing."""
+    if sequence_number < leg.event_sequence:
+        return
+    leg.event_sequence = sequence_number
+    if event in ("participant-hold", "participant-unhold"):
+        leg.on_hold = event == "participant-hold" if hold is None else hold
+    else:
+        leg.muted = event == "participant-mute" if muted is None else muted
+
+
+async def _on_join(session: AsyncSession, *, call: Call, leg: CallLeg, voice: Voice) -> None:
     leg.joined_at = leg.joined_at or utcnow()
-    if not leg.status.is_final:
-        leg.status = LegStatus.in_progress
-        leg.answered_at = leg.answered_at or utcnow()
-    if leg.role is LegRole.agent and call.answered_at is None:
-        call.status = CallStatus.in_progress
-        call.answered_at = utcnow()
+    if leg.status.is_final:
+        return  # its end was reported first; the join is history only
+    leg.status = LegStatus.in_progress
+    leg.answered_at = leg.answered_at or utcnow()
+    if leg.role is LegRole.agent and repository.transfer_for_leg(call, leg) is None:
+        # An offered agent answered: the call is theirs.
+        call.answered_at = call.answered_at or utcnow()
         call.owner_agent_id = leg.agent_id
-    await transfers.on_target_progress(session, leg=leg)
+        if call.status is not CallStatus.completed:
+            call.status = CallStatus.in_progress
+        customer = repository.customer_leg(call)
+        if customer.on_hold and call.conference_sid:
+            # Back from a failed cold transfer: the customer held while the call was re-offered.
+            hold_off = ops.hold(call.conference_sid, customer.label, on=False, hold_url="")
+            voice.later(session, [hold_off])
+            customer.on_hold = False
+    await transfers.on_target_progress(session, call=call, leg=leg, voice=voice)
+
+
+async def _end_leg(session: AsyncSession, *, leg: CallLeg, status: LegStatus, voice: Voice) -> None:
+    call = await repository.get(session, leg.call_id)
+    assert call is not None  # noqa: S101 - legs cascade with their call
+    was_connected = leg.answered_at is not None or leg.joined_at is not None
+    was_owner = was_connected and leg.agent_id is not None and leg.agent_id == call.owner_agent_id
+    await routing.release_agent_leg(session, leg=leg, status=status)
+    if await transfers.on_target_ended(session, call=call, leg=leg, voice=voice):
+        return
+    if call.status is CallStatus.completed:
+        return
+    if was_owner:
+        left_alone = not repository.connected_agents(call)
+        handed_on = await transfers.on_owner_left(session, call=call, leg=leg, voice=voice)
+        if not handed_on and left_alone and call.conference_sid:
+            # Twilio ends it by the agent's end-on-exit already; this covers the moment a
+            # restored flag had not reached Twilio yet. Ending an ended conference is a no-op.
+            voice.later(session, [ops.end_conference(call.conference_sid)])
+    elif call.status is CallStatus.ringing and not was_connected and leg.role is LegRole.agent:
+        await _missed_offer(session, call=call, leg=leg, voice=voice)
+    if was_connected:
+        await routing.offer_waiting_calls(session, voice=voice)
+
+
+async def _missed_offer(session: AsyncSession, *, call: Call, leg: CallLeg, voice: Voice) -> None:
+    """The offered agent let it ring out, declined or was busy: offer the next one. One who let
+    it ring out is set away, as contact centers do, so calls stop going to an empty desk."""
+    if leg.status is LegStatus.no_answer and leg.agent_id:
+        agent = await agents.get(session, leg.agent_id)
+        if agent is not None:
+            agent.availability = Availability.away
+    exclude = [leg.agent_id] if leg.agent_id else []
+    await routing.offer_call(session, call=call, voice=voice, exclude=exclude)
 
 
 async def _end_call(
-    session: AsyncSession, *, call: Call, ended_by: str | None, jobs: JobQueue
+    session: AsyncSession, *, call: Call, ended_by: str | None, voice: Voice
 ) -> None:
     """The conference is over: every leg ends, and offers still ringing are withdrawn."""
     if call.status is CallStatus.completed:
@@ -287,6 +405,7 @@ async def _end_call(
     call.status = CallStatus.completed
     call.ended_at = utcnow()
     call.ended_by = _who(call, ended_by)
+    hang_up = []
     for leg in call.legs:
         if leg.status.is_final:
             continue
@@ -296,16 +415,55 @@ async def _end_call(
             continue
         ringing = leg.status is not LegStatus.in_progress
         if ringing and leg.call_sid is not None:
-            jobs.enqueue(session, kind=routing.HANG_UP, payload={"call_sid": leg.call_sid})
+            hang_up.append(ops.end_call(leg.call_sid))
         await routing.release_agent_leg(
             session, leg=leg, status=LegStatus.canceled if ringing else LegStatus.completed
         )
-    await transfers.on_call_ended(session, call=call)
-    await routing.offer_waiting_calls(session, jobs=jobs)
+    voice.later(session, hang_up)
+    transfers.on_call_ended(call)
+    await routing.offer_waiting_calls(session, voice=voice)
 
 
 def _who(call: Call, call_sid: str | None) -> str | None:
-    leg = next((leg for leg in call.legs if call_sid and leg.call_sid == call_sid), None)
+    leg = repository.leg_by_sid(call, call_sid)
     if leg is None:
         return None
-    return "customer" if leg.role is LegRole.customer else f"agent:{leg.agent_id}"
+    if leg.role is LegRole.customer:
+        return "customer"
+    return f"agent:{leg.agent_id}" if leg.agent_id else f"external:{leg.number}"
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+async def _live_call(session: AsyncSession, call_id: int) -> Call:
+    call = await get_call(session, call_id=call_id)
+    if call.status is CallStatus.completed:
+        raise CallEnded(f"Call {call_id} has ended")
+    return call
+
+
+async def _reload(session: AsyncSession, call_id: int) -> Call:
+    call = await repository.get(session, call_id, fresh=True)
+    assert call is not None  # noqa: S101 - calls are never deleted while in use
+    return call
+
+
+def _same(call: Call, leg: CallLeg) -> CallLeg:
+    fresh = repository.leg_by_id(call, leg.id)
+    assert fresh is not None  # noqa: S101 - legs are never deleted
+    return fresh
+
+
+def _connected_leg(call: Call, agent: Agent) -> CallLeg:
+    leg = repository.connected_agent_leg(call, agent.id)
+    if leg is None:
+        raise NotOnCall(f"You are not connected to call {call.id}")
+    return leg
+
+
+async def _now(voice: Voice, steps: list[ops.ConferenceOp]) -> None:
+    try:
+        await voice.now(steps)
+    except TelephonyError as exc:
+        raise UpstreamError(str(exc)) from exc

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from warm_transfer.calls import repository as calls
 from warm_transfer.calls.models import CallStatus, LegStatus
-from warm_transfer.config import Settings
-from warm_transfer.routing.jobs import JobHandler, JobQueue
-from warm_transfer.routing.service import DIAL_AGENT, HANG_UP, offer_call, release_agent_leg
-from warm_transfer.telephony.gateway import DialRequest, TelephonyGateway
-from warm_transfer.telephony.urls import CallbackUrls
+from warm_transfer.jobs.queue import JobHandler
+from warm_transfer.routing.service import DIAL_AGENT, offer_call, release_agent_leg
+from warm_transfer.telephony.gateway import DialRequest
+from warm_transfer.telephony.ops import ConferenceOp, run_ops
+from warm_transfer.telephony.voice import CONFERENCE_OPS, Voice
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +28,10 @@ class PreparedDial:
 class DialAgentHandler:
     """The `dial_agent` job: ring the offered agent's softphone through Twilio's REST API."""
 
-    def __init__(self, *, gateway: TelephonyGateway, settings: Settings, jobs: JobQueue) -> None:
-        self._gateway = gateway
-        self._settings = settings
-        self._jobs = jobs
-        self._urls = CallbackUrls(settings.public_base_url)
+    idempotent = False  # creating a call twice rings the agent twice
+
+    def __init__(self, *, voice: Voice) -> None:
+        self._voice = voice
 
     async def prepare(self, session: AsyncSession, payload: dict[str, Any]) -> PreparedDial | None:
         leg = await calls.get_leg(session, int(payload["leg_id"]))
@@ -40,17 +39,17 @@ class DialAgentHandler:
             return None  # the offer was withdrawn (the customer hung up, the leg was canceled)
         request = DialRequest(
             to=f"client:{leg.agent_id}",
-            from_=self._settings.caller_id,
-            url=self._urls.agent_connect(
+            from_=self._voice.settings.caller_id,
+            url=self._voice.urls.agent_connect(
                 conference_id=leg.call.conference_name, agent_id=leg.agent_id
             ),
-            status_callback=self._urls.leg_status(leg_id=leg.id),
-            timeout=self._settings.agent_ring_timeout,
+            status_callback=self._voice.urls.leg_status(leg_id=leg.id),
+            timeout=self._voice.settings.agent_ring_timeout,
         )
         return PreparedDial(leg_id=leg.id, request=request)
 
     async def perform(self, prepared: PreparedDial) -> str:
-        return await self._gateway.create_call(prepared.request)
+        return await self._voice.gateway.create_call(prepared.request)
 
     async def succeeded(
         self, session: AsyncSession, payload: dict[str, Any], prepared: PreparedDial, result: str
@@ -71,35 +70,37 @@ class DialAgentHandler:
         call = await calls.get(session, leg.call_id)
         if call is not None and call.status is CallStatus.ringing:
             exclude = [leg.agent_id] if leg.agent_id else []
-            await offer_call(session, call=call, jobs=self._jobs, exclude=exclude)
+            await offer_call(session, call=call, voice=self._voice, exclude=exclude)
 
 
-class HangUpHandler:
-    """The `hang_up` job: end a leg that must not go on (an offer withdrawn while it rings)."""
+class ConferenceOpsHandler:
+    """The `conference_ops` job: conference changes a webhook decided on, run in order.
 
-    def __init__(self, *, gateway: TelephonyGateway) -> None:
-        self._gateway = gateway
+    They are idempotent updates, so unlike a call-creating request they are safe to retry.
+    """
 
-    async def prepare(self, session: AsyncSession, payload: dict[str, Any]) -> str:
-        return str(payload["call_sid"])
+    idempotent = True
 
-    async def perform(self, call_sid: str) -> None:
-        await self._gateway.end_call(call_sid=call_sid)
+    def __init__(self, *, voice: Voice) -> None:
+        self._voice = voice
+
+    async def prepare(self, session: AsyncSession, payload: dict[str, Any]) -> list[ConferenceOp]:
+        return [ConferenceOp.from_dict(op) for op in payload["ops"]]
+
+    async def perform(self, ops: list[ConferenceOp]) -> None:
+        await run_ops(self._voice.gateway, ops)
 
     async def succeeded(
-        self, session: AsyncSession, payload: dict[str, Any], prepared: str, result: None
+        self, session: AsyncSession, payload: dict[str, Any], prepared: object, result: None
     ) -> None:
         return None
 
     async def failed(self, session: AsyncSession, payload: dict[str, Any], reason: str) -> None:
-        # Usually the leg had already ended by itself; nothing depends on this request.
-        logger.info("hanging up %s failed: %s", payload.get("call_sid"), reason)
+        logger.error("conference ops %s failed for good: %s", payload["ops"], reason)
 
 
-def job_handlers(
-    *, gateway: TelephonyGateway, settings: Settings, jobs: JobQueue
-) -> dict[str, JobHandler]:
+def job_handlers(*, voice: Voice) -> dict[str, JobHandler]:
     return {
-        DIAL_AGENT: DialAgentHandler(gateway=gateway, settings=settings, jobs=jobs),
-        HANG_UP: HangUpHandler(gateway=gateway),
+        DIAL_AGENT: DialAgentHandler(voice=voice),
+        CONFERENCE_OPS: ConferenceOpsHandler(voice=voice),
     }

@@ -9,23 +9,26 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from warm_transfer.agents import repository as agents
+from warm_transfer.agents.presence import online_since
 from warm_transfer.calls import repository as calls
 from warm_transfer.calls.models import Call, CallLeg, CallStatus, LegRole, LegStatus
 from warm_transfer.db import utcnow
-from warm_transfer.routing.jobs import JobQueue
+from warm_transfer.telephony.voice import Voice
 
 logger = logging.getLogger(__name__)
 
 DIAL_AGENT = "dial_agent"
-HANG_UP = "hang_up"
 
 
 async def offer_call(
-    session: AsyncSession, *, call: Call, jobs: JobQueue, exclude: Sequence[str] = ()
+    session: AsyncSession, *, call: Call, voice: Voice, exclude: Sequence[str] = ()
 ) -> CallLeg | None:
     """Offer `call` to the next free agent (a leg plus a durable dial job), or leave it queued."""
+    if call.status is CallStatus.completed:
+        return None
     tried = list(exclude)
-    while (agent := await agents.next_free_agent(session, exclude=tried)) is not None:
+    since = online_since(voice.settings.presence_grace_seconds)
+    while agent := await agents.next_free_agent(session, online_since=since, exclude=tried):
         leg = CallLeg(
             call_id=call.id,
             role=LegRole.agent,
@@ -44,19 +47,19 @@ async def offer_call(
             tried.append(agent.id)
             continue
         call.status = CallStatus.ringing
-        jobs.enqueue(session, kind=DIAL_AGENT, payload={"leg_id": leg.id})
+        voice.jobs.enqueue(session, kind=DIAL_AGENT, payload={"leg_id": leg.id})
         logger.info("offering call %s to agent %s", call.id, agent.id)
         return leg
     call.status = CallStatus.queued
     return None
 
 
-async def offer_waiting_calls(session: AsyncSession, *, jobs: JobQueue) -> int:
+async def offer_waiting_calls(session: AsyncSession, *, voice: Voice) -> int:
     """Offer waiting calls, oldest first, for as long as there are free agents."""
     offered = 0
     while True:
         waiting = await calls.oldest_waiting(session, limit=1)
-        if not waiting or await offer_call(session, call=waiting[0], jobs=jobs) is None:
+        if not waiting or await offer_call(session, call=waiting[0], voice=voice) is None:
             return offered
         offered += 1
 

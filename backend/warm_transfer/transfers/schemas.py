@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from warm_transfer.agents.schemas import AgentId
 from warm_transfer.transfers.models import TransferMode, TransferStatus
+
+E164 = Annotated[str, Field(pattern=r"^\+[1-9]\d{6,14}$", examples=["+442071234567"])]
 
 TRANSFER_EXAMPLE: dict[str, Any] = {
     "id": 7,
@@ -26,10 +28,41 @@ TRANSFER_EXAMPLE: dict[str, Any] = {
 
 class TransferIn(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"to_agent_id": "agent2"}]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"to_agent_id": "agent2"},
+                {"to_agent_id": "agent2", "hold_customer": False},
+                {"to_agent_id": "agent3", "mode": "cold"},
+                {"to_number": "+442071234567"},
+            ]
+        },
     )
 
-    to_agent_id: AgentId = Field(description="The colleague to dial into the conference.")
+    to_agent_id: AgentId | None = Field(
+        default=None, description="The colleague to dial into the conference."
+    )
+    to_number: E164 | None = Field(
+        default=None,
+        description="An outside number (E.164) instead of an agent; it must match the "
+        "configured allow-list (TRANSFER_ALLOWED_NUMBERS).",
+    )
+    mode: TransferMode = Field(
+        default=TransferMode.warm,
+        description="`warm`: consult first, then complete. `cold`: you leave at once; the "
+        "customer hears music until the target answers, and goes back to the queue if they don't.",
+    )
+    hold_customer: bool = Field(
+        default=True,
+        description="Hold the customer (music) during the consult; false keeps a three-way call. "
+        "A cold transfer always holds.",
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.to_agent_id is None) == (self.to_number is None):
+            raise ValueError("give exactly one of to_agent_id and to_number")
+        return self
 
 
 class TransferOut(BaseModel):

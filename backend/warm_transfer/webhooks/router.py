@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 
 from warm_transfer.calls import service as calls
 from warm_transfer.db import SessionDep
-from warm_transfer.dependencies import JobQueueDep, SettingsDep
+from warm_transfer.dependencies import SettingsDep, VoiceDep
 from warm_transfer.errors import ErrorBody
 from warm_transfer.telephony import twiml
 from warm_transfer.telephony.urls import (
@@ -80,16 +80,16 @@ def _xml(body: str) -> Response:
     openapi_extra=_documented(VoiceForm),
 )
 async def customer_call(
-    form: VerifiedForm, session: SessionDep, settings: SettingsDep, jobs: JobQueueDep
+    form: VerifiedForm, session: SessionDep, settings: SettingsDep, voice: VoiceDep
 ) -> Response:
-    voice = _parse(VoiceForm, form)
+    call = _parse(VoiceForm, form)
     await calls.receive_inbound_call(
-        session, call_sid=voice.call_sid, from_number=voice.from_, to_number=voice.to, jobs=jobs
+        session, call_sid=call.call_sid, from_number=call.from_, to_number=call.to, voice=voice
     )
     urls = CallbackUrls(settings.public_base_url)
     return _xml(
         twiml.customer_conference(
-            conference_name=voice.call_sid,
+            conference_name=call.call_sid,
             wait_url=urls.wait(),
             status_callback=urls.conference_status(),
         )
@@ -158,7 +158,7 @@ async def agent_connect(
     openapi_extra=_documented(ConferenceEventForm),
 )
 async def conference_status(
-    request: Request, form: VerifiedForm, session: SessionDep, jobs: JobQueueDep
+    request: Request, form: VerifiedForm, session: SessionDep, voice: VoiceDep
 ) -> Response:
     event = _parse(ConferenceEventForm, form)
     await calls.apply_conference_event(
@@ -175,7 +175,7 @@ async def conference_status(
         dedupe_key=dedupe_key(
             request, f"conference:{event.conference_sid}:{event.sequence_number}:{event.event}"
         ),
-        jobs=jobs,
+        voice=voice,
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -191,7 +191,7 @@ async def conference_status(
     openapi_extra=_documented(CallStatusForm),
 )
 async def leg_status(
-    leg_id: int, request: Request, form: VerifiedForm, session: SessionDep, jobs: JobQueueDep
+    leg_id: int, request: Request, form: VerifiedForm, session: SessionDep, voice: VoiceDep
 ) -> Response:
     update = _parse(CallStatusForm, form)
     await calls.apply_leg_status(
@@ -200,10 +200,11 @@ async def leg_status(
         call_sid=update.call_sid,
         call_status=update.call_status,
         sequence_number=update.sequence_number,
+        call_duration=update.call_duration,
         payload={key: str(value) for key, value in form.items()},
         dedupe_key=dedupe_key(
             request, f"call:{update.call_sid}:{update.sequence_number}:{update.call_status}"
         ),
-        jobs=jobs,
+        voice=voice,
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from warm_transfer.db import utcnow
-from warm_transfer.routing.models import Job, JobStatus
+from warm_transfer.jobs.models import Job, JobStatus
 from warm_transfer.telephony.gateway import TelephonyError
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,13 @@ class JobQueue:
 
 
 class JobHandler(Protocol):
-    """One kind of job, split so the slow outside call runs between two short transactions."""
+    """One kind of job, split so the slow outside call runs between two short transactions.
+
+    `idempotent` handlers are run again after any failure (and after a lost worker); the others
+    only when the failure says the request surely did nothing (`TelephonyError.safe_to_retry`).
+    """
+
+    idempotent: bool
 
     async def prepare(self, session: AsyncSession, payload: dict[str, Any]) -> Any | None:
         """Read what the job needs; None when there is nothing left to do."""
@@ -184,7 +190,7 @@ class JobWorker:
         async with self._sessions() as session, session.begin():
             job = await session.get_one(Job, job_id)
             job.last_error = str(exc)[:500]
-            safe = isinstance(exc, TelephonyError) and exc.safe_to_retry
+            safe = isinstance(exc, TelephonyError) and (exc.safe_to_retry or handler.idempotent)
             if safe and job.attempts < self._retry.max_attempts:
                 logger.info("job %s failed safely (%s); retrying", job_id, exc)
                 job.status = JobStatus.pending
@@ -195,8 +201,8 @@ class JobWorker:
             await handler.failed(session, payload, str(exc))
 
     async def reclaim_expired(self) -> int:
-        """Jobs whose worker vanished mid-call: their outcome is unknown, so they are failed over
-        (a call-creating request is never blindly sent twice)."""
+        """Jobs whose worker vanished mid-call: idempotent ones run again; for the others the
+        outcome is unknown, so they are failed over (a call is never blindly created twice)."""
         async with self._sessions() as session, session.begin():
             stale = list(
                 await session.scalars(
@@ -209,11 +215,16 @@ class JobWorker:
                 )
             )
             for job in stale:
+                handler = self._handlers.get(job.kind)
+                job.last_error = "interrupted: the worker stopped before it finished"
+                if handler is not None and handler.idempotent:
+                    logger.warning("job %s (%s) was interrupted; runs again", job.id, job.kind)
+                    job.status = JobStatus.pending
+                    job.run_after = utcnow()
+                    continue
                 logger.warning("job %s (%s) was interrupted; failing it over", job.id, job.kind)
                 job.status = JobStatus.failed
                 job.finished_at = utcnow()
-                job.last_error = "interrupted: the worker stopped before it finished"
-                handler = self._handlers.get(job.kind)
                 if handler is not None:
                     await handler.failed(session, job.payload, "interrupted")
         return len(stale)
