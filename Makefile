@@ -10,8 +10,11 @@ VENV := backend/.venv
 BIN := $(CURDIR)/$(VENV)/bin
 BACKEND_STAMP := $(VENV)/.installed-stamp
 CONTRACT_STAMP := backend/tests/contract/node_modules/.installed-stamp
+FRONTEND_STAMP := frontend/node_modules/.installed-stamp
+NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
-.PHONY: help install run serve migrate test lint typecheck backend-test contract-test openapi clean
+.PHONY: help install run migrate console dev test lint typecheck backend-test frontend-test \
+	api-types check-api-types clean
 
 help: ## Show the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -23,34 +26,57 @@ $(BACKEND_STAMP): backend/pyproject.toml
 	@touch $@
 
 $(CONTRACT_STAMP): backend/tests/contract/package-lock.json
-	npm ci --prefix backend/tests/contract --no-audit --no-fund --loglevel=error
+	$(NPM_CI) --prefix backend/tests/contract
 	@touch $@
 
-install: $(BACKEND_STAMP) ## Install the backend into backend/.venv
+$(FRONTEND_STAMP): frontend/package-lock.json
+	$(NPM_CI) --prefix frontend
+	@touch $@
+
+install: $(BACKEND_STAMP) $(FRONTEND_STAMP) ## Install the backend (backend/.venv) and the console
 
 migrate: install ## Migrate the database (and seed the dev agents in development)
 	cd backend && $(BIN)/warm-transfer migrate
 
-run: migrate ## Install, migrate, seed and serve everything on one port
+console: $(FRONTEND_STAMP) ## Build the console into frontend/dist (served at / by the backend)
+	npm run --prefix frontend build
+
+run: migrate console ## Install, migrate, seed and serve API, docs and console on one port
 	@echo ""
 	@echo "  Warm Transfer on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/docs)"
 	@echo "  Dev logins: agent1 / agent1-dev-password, agent2 / agent2-dev-password"
 	@echo ""
 	cd backend && $(BIN)/warm-transfer serve --host $(HOST) --port $(PORT)
 
-lint: install ## ruff (lint + format check)
-	cd backend && $(BIN)/ruff check . && $(BIN)/ruff format --check .
+dev: migrate ## Vite's dev server (http://127.0.0.1:5173, proxying to the backend) + the backend
+	cd backend && $(BIN)/warm-transfer serve --host $(HOST) --port $(PORT) --reload & \
+	  trap 'kill %1' EXIT; npm run --prefix frontend dev
 
-typecheck: install ## mypy --strict on the package
+lint: install ## ruff (lint + format check), eslint + prettier
+	cd backend && $(BIN)/ruff check . && $(BIN)/ruff format --check .
+	npm run --prefix frontend lint
+
+typecheck: install ## mypy --strict on the package, tsc --noEmit on the console
 	cd backend && $(BIN)/mypy
+	npm run --prefix frontend typecheck
 
 backend-test: install $(CONTRACT_STAMP) ## Backend tests (pytest, with the Prism contract tests)
 	cd backend && $(BIN)/pytest -q
 
-test: lint typecheck backend-test ## Every check and test
+frontend-test: install ## Console tests (Vitest), production build and its size budget
+	npm run --prefix frontend test
+	npm run --prefix frontend build
+	npm run --prefix frontend bundle-size
 
-openapi: install ## Write the OpenAPI description to backend/openapi.json
-	cd backend && $(BIN)/python -c "import json; from warm_transfer.main import create_app; print(json.dumps(create_app().openapi(), indent=2))" > openapi.json
+api-types: install ## Regenerate backend/openapi.json and the console's API types from it
+	cd backend && $(BIN)/python -m warm_transfer.openapi > openapi.json
+	npm run --prefix frontend gen:api
+
+check-api-types: api-types ## Fail when the committed API types are out of date
+	git diff --exit-code -- backend/openapi.json frontend/src/types/api.gen.ts || \
+	  (echo "API types are stale: run 'make api-types' and commit the result" >&2; exit 1)
+
+test: lint typecheck check-api-types backend-test frontend-test ## Every check and test
 
 clean: ## Remove installed dependencies and local data
-	rm -rf $(VENV) backend/data backend/tests/contract/node_modules
+	rm -rf $(VENV) backend/data backend/tests/contract/node_modules frontend/node_modules frontend/dist

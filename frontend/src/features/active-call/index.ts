@@ -1,0 +1,1 @@
+export { ActiveCallPanel } from "./components/active-call-panel";

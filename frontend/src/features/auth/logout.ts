@@ -1,0 +1,5 @@
+import { sessionStore } from "../../lib/session";
+
+export function logout(): void {
+  sessionStore.end("logout");
+}

@@ -1,0 +1,1 @@
+export { AvailabilityToggle } from "./components/availability-toggle";

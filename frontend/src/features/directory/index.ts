@@ -1,0 +1,2 @@
+export { agentsQueryOptions } from "./api/get-agents";
+export { Directory } from "./components/directory";

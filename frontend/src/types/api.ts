@@ -1,0 +1,28 @@
+/**
+ * The backend's JSON contract, as the console names it. `api.gen.ts` is generated from the
+ * backend's OpenAPI description (`make api-types`); CI fails when the two drift apart.
+ */
+import type { components } from "./api.gen";
+
+export type { components };
+
+type Schemas = components["schemas"];
+
+export type ErrorBody = Schemas["ErrorBody"];
+export type Availability = Schemas["Availability"];
+export type Presence = Schemas["Presence"];
+export type Agent = Schemas["AgentOut"];
+export type LoginResponse = Schemas["LoginOut"];
+export type AvailabilityRequest = Schemas["AvailabilityIn"];
+export type VoiceToken = Schemas["VoiceTokenOut"];
+export type VoiceMode = Schemas["VoiceMode"];
+export type AppConfig = Schemas["ConfigOut"];
+export type Leg = Schemas["LegOut"];
+export type Transfer = Schemas["TransferOut"];
+export type TransferStatus = Schemas["TransferStatus"];
+export type Call = Schemas["CallOut"];
+export type CallStatus = Schemas["CallStatus"];
+export type LegStatus = Schemas["LegStatus"];
+export type CallPage = Schemas["CallPage"];
+export type TransferRequest = Schemas["TransferIn"];
+export type HoldRequest = Schemas["HoldIn"];
