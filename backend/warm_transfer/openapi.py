@@ -13,7 +13,7 @@ from warm_transfer.main import create_app
 
 
 def document() -> dict[str, object]:
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         _env_file=None,
         app_env=AppEnv.development,
         voice_mode=VoiceMode.simulated,
