@@ -45,7 +45,7 @@ class TwilioDouble:
     conference_sids: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        account = f"/2010-04-01/Accounts/{self.settings.twilio_account_sid}"
+        account = f"{TWILIO_API}/2010-04-01/Accounts/{self.settings.twilio_account_sid}"
         self.calls_create = self.api.post(f"{account}/Calls.json", name="calls_create")
         self.calls_create.side_effect = self._created_call
         self.participants_create = self.api.post(

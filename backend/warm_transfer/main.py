@@ -20,6 +20,8 @@ from warm_transfer.calls.router import router as calls_router
 from warm_transfer.config import AppEnv, Settings, get_settings
 from warm_transfer.db import create_engine, create_session_factory
 from warm_transfer.errors import NotFound, install_error_handlers
+from warm_transfer.events.bus import EventBus
+from warm_transfer.events.router import router as events_router
 from warm_transfer.jobs.queue import JobQueue, JobWorker
 from warm_transfer.logging import configure_logging
 from warm_transfer.routing.handlers import job_handlers
@@ -51,6 +53,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         session_factory = create_session_factory(engine)
+        event_bus = EventBus()
+        event_bus.watch(session_factory)
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.twilio_http_timeout_seconds, connect=5.0),
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
@@ -70,6 +74,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         app.state.settings = settings
         app.state.engine = engine
         app.state.session_factory = session_factory
+        app.state.event_bus = event_bus
         app.state.gateway = gateway
         app.state.job_queue = queue
         app.state.job_worker = worker
@@ -101,6 +106,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
             {"name": "agents", "description": "The logged-in agent, the directory, presence."},
             {"name": "calls", "description": "Calls with their legs and transfers."},
             {"name": "transfers", "description": "Warm transfers between agents."},
+            {"name": "events", "description": "The console's live feed (Server-Sent Events)."},
             {"name": "Twilio webhooks", "description": "Called by Twilio, signed."},
             {"name": "system", "description": "Configuration and health."},
         ],
@@ -114,7 +120,14 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
             allow_methods=["GET", "POST", "PUT"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    for router in (system_router, agents_router, calls_router, transfers_router, webhooks_router):
+    for router in (
+        system_router,
+        agents_router,
+        calls_router,
+        transfers_router,
+        events_router,
+        webhooks_router,
+    ):
         app.include_router(router)
     mount_console(app, CONSOLE_DIST)
     return app

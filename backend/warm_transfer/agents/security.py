@@ -11,6 +11,8 @@ from pwdlib import PasswordHash
 _hasher = PasswordHash.recommended()  # Argon2id
 _ALGORITHM = "HS256"
 _AUDIENCE = "warm-transfer-console"
+_STREAM_AUDIENCE = "warm-transfer-events"
+STREAM_TICKET_TTL_SECONDS = 60
 
 
 def hash_password(password: str) -> str:
@@ -37,22 +39,42 @@ class AccessToken:
 
 
 def issue_access_token(
-    *, agent_id: str, secret_key: str, ttl_seconds: int, now: datetime | None = None
+    *,
+    agent_id: str,
+    secret_key: str,
+    ttl_seconds: int,
+    now: datetime | None = None,
+    audience: str = _AUDIENCE,
 ) -> AccessToken:
     issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
     expires_at = issued_at + timedelta(seconds=ttl_seconds)
-    claims = {"sub": agent_id, "aud": _AUDIENCE, "iat": issued_at, "exp": expires_at}
+    claims = {"sub": agent_id, "aud": audience, "iat": issued_at, "exp": expires_at}
     return AccessToken(jwt.encode(claims, secret_key, algorithm=_ALGORITHM), expires_at)
 
 
-def read_access_token(token: str, *, secret_key: str) -> str | None:
+def issue_stream_ticket(*, agent_id: str, secret_key: str) -> AccessToken:
+    """A short-lived ticket for the event stream URL (EventSource cannot send headers): unlike
+    the login token, one that leaks through a log is useless within a minute, and only there."""
+    return issue_access_token(
+        agent_id=agent_id,
+        secret_key=secret_key,
+        ttl_seconds=STREAM_TICKET_TTL_SECONDS,
+        audience=_STREAM_AUDIENCE,
+    )
+
+
+def read_stream_ticket(ticket: str, *, secret_key: str) -> str | None:
+    return read_access_token(ticket, secret_key=secret_key, audience=_STREAM_AUDIENCE)
+
+
+def read_access_token(token: str, *, secret_key: str, audience: str = _AUDIENCE) -> str | None:
     """The agent id a valid token was issued to, or None for a forged, expired or garbled one."""
     try:
         claims = jwt.decode(
             token,
             secret_key,
             algorithms=[_ALGORITHM],
-            audience=_AUDIENCE,
+            audience=audience,
             options={"require": ["sub", "exp", "iat", "aud"]},
         )
     except jwt.PyJWTError:

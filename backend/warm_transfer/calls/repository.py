@@ -57,6 +57,35 @@ async def oldest_waiting(session: AsyncSession, *, limit: int) -> Sequence[Call]
     return list(rows)
 
 
+async def waiting(session: AsyncSession, *, limit: int) -> Sequence[Call]:
+    """Calls waiting for an agent, oldest first (what the queue panel shows)."""
+    rows = await session.scalars(
+        select(Call)
+        .where(Call.status == CallStatus.queued)
+        .options(*_WITH_DETAILS)
+        .order_by(Call.created_at, Call.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def involving(
+    session: AsyncSession, agent_id: str, *, call_ids: Sequence[int] | None = None
+) -> Sequence[Call]:
+    """Calls the agent has a leg on: among `call_ids`, or else those not yet ended."""
+    query = (
+        select(Call)
+        .where(Call.id.in_(select(CallLeg.call_id).where(CallLeg.agent_id == agent_id)))
+        .options(*_WITH_DETAILS)
+        .order_by(Call.id)
+    )
+    if call_ids is None:
+        query = query.where(Call.status != CallStatus.completed)
+    else:
+        query = query.where(Call.id.in_(call_ids))
+    return list(await session.scalars(query))
+
+
 async def page(
     session: AsyncSession,
     *,

@@ -258,7 +258,13 @@ async def apply_leg_status(
         dedupe_key=dedupe_key,
         payload=payload,
     )
-    if not fresh or new_status is None or leg.status.is_final:
+    if not fresh or new_status is None:
+        return
+    if leg.status.is_final:
+        if leg.status is LegStatus.canceled and new_status is LegStatus.completed and call_duration:
+            # We had guessed "never answered" when the conference ended first; Twilio knows better.
+            leg.status = LegStatus.completed
+            leg.answered_at = leg.answered_at or utcnow()
         return
     leg.call_sid = leg.call_sid or call_sid
     if new_status.is_final:
@@ -326,6 +332,8 @@ async def apply_conference_event(
         _apply_flags(leg, event=event, hold=hold, muted=muted, sequence_number=sequence_number)
     elif event == "conference-end":
         await _end_call(session, call=call, ended_by=call_sid_ending_conference, voice=voice)
+        # Twilio names who ended the conference: that beats our guess from leave events.
+        call.ended_by = _who(call, call_sid_ending_conference) or call.ended_by
 
 
 def _apply_flags(
@@ -343,16 +351,18 @@ def _apply_flags(
 
 async def _on_join(session: AsyncSession, *, call: Call, leg: CallLeg, voice: Voice) -> None:
     leg.joined_at = leg.joined_at or utcnow()
-    if leg.status.is_final:
-        return  # its end was reported first; the join is history only
-    leg.status = LegStatus.in_progress
     leg.answered_at = leg.answered_at or utcnow()
-    if leg.role is LegRole.agent and repository.transfer_for_leg(call, leg) is None:
-        # An offered agent answered: the call is theirs.
-        call.answered_at = call.answered_at or utcnow()
+    offer_answered = leg.role is LegRole.agent and repository.transfer_for_leg(call, leg) is None
+    if offer_answered and call.answered_at is None:
+        call.answered_at = utcnow()  # history, even when the join is reported after the end
         call.owner_agent_id = leg.agent_id
-        if call.status is not CallStatus.completed:
-            call.status = CallStatus.in_progress
+    if leg.status.is_final or call.status is CallStatus.completed:
+        return  # its end was reported first: the join is history only
+    leg.status = LegStatus.in_progress
+    if offer_answered:
+        # An offered agent answered: the call is theirs.
+        call.owner_agent_id = leg.agent_id
+        call.status = CallStatus.in_progress
         customer = repository.customer_leg(call)
         if customer.on_hold and call.conference_sid:
             # Back from a failed cold transfer: the customer held while the call was re-offered.

@@ -1,0 +1,71 @@
+"""A real server on a loopback port, and a reader for its Server-Sent Events (httpx's in-process
+transport waits for a response to finish, which an event stream never does)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+
+@contextlib.asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[str]:
+    """Serve an app whose lifespan already runs; yields its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+        sock.close()
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str | None
+    name: str
+    data: Any
+
+
+class EventReader:
+    def __init__(self, response: httpx.Response) -> None:
+        self._lines = response.aiter_lines()
+
+    async def next(self, timeout: float = 5.0) -> Event:
+        return await asyncio.wait_for(self._read(), timeout)
+
+    async def until(self, name: str, where: Any = None, timeout: float = 5.0) -> Event:
+        """Skip events until one named `name` (whose data passes `where`, if given)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                event = await self._read()
+                if event.name == name and (where is None or where(event.data)):
+                    return event
+
+    async def _read(self) -> Event:
+        fields: dict[str, str] = {}
+        async for line in self._lines:
+            if not line:
+                if "data" in fields:
+                    return Event(
+                        fields.get("id"), fields.get("event", "message"), json.loads(fields["data"])
+                    )
+                continue
+            if line.startswith(":"):
+                continue  # keep-alive comment
+            key, _, value = line.partition(":")
+            fields[key] = value.removeprefix(" ")
+        raise EOFError("the stream ended")

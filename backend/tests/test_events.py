@@ -1,0 +1,135 @@
+"""The console's event stream: who may open it, what it says, in what order."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.factories import AgentFactory
+from tests.sse import EventReader, serve
+from tests.twilio import CUSTOMER_NUMBER, TwilioDouble
+from warm_transfer.agents.models import Availability
+
+
+@pytest.fixture
+async def server(app: FastAPI) -> AsyncIterator[str]:
+    async with serve(app) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def stream(server: str, agents: AgentFactory, agent_id: str) -> AsyncIterator[EventReader]:
+    ticket = await agents.client.post("/api/events/ticket", headers=await agents.headers(agent_id))
+    assert ticket.status_code == 200
+    async with (
+        httpx.AsyncClient(base_url=server, timeout=10) as http,
+        http.stream("GET", "/api/events", params={"ticket": ticket.json()["ticket"]}) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        yield EventReader(response)
+
+
+async def test_a_ticket_is_needed_and_only_a_ticket_works(
+    server: str, agents: AgentFactory, client: httpx.AsyncClient
+) -> None:
+    await agents.create("agent1")
+    access_token = await agents.login("agent1")
+    assert (await client.post("/api/events/ticket")).status_code == 401
+    async with httpx.AsyncClient(base_url=server) as http:
+        missing = await http.get("/api/events")
+        forged = await http.get("/api/events", params={"ticket": "not-a-ticket"})
+        login_token = await http.get("/api/events", params={"ticket": access_token})
+    assert missing.status_code == 422
+    assert (forged.status_code, forged.json()["error"]) == (401, "not_authenticated")
+    assert login_token.status_code == 401  # the long-lived token is refused in a URL
+
+
+async def test_the_stream_opens_with_a_snapshot_and_brings_the_agent_online(
+    server: str, agents: AgentFactory
+) -> None:
+    await agents.create("agent1", online=False)
+    await agents.create("agent2", online=False)
+    async with stream(server, agents, "agent1") as events:
+        hello = await events.next()
+        directory = await events.next()
+        queue = await events.next()
+    assert (hello.name, hello.id) == ("hello", "1")
+    assert hello.data["me"]["id"] == "agent1"
+    assert directory.name == "directory"
+    presence = {agent["id"]: agent["presence"] for agent in directory.data["agents"]}
+    assert presence == {"agent1": "available", "agent2": "offline"}
+    assert (queue.name, queue.data) == ("queue", {"calls": []})
+
+
+async def test_an_offer_and_its_progress_reach_the_agent_in_order(
+    server: str, agents: AgentFactory, twilio: TwilioDouble
+) -> None:
+    await agents.create("agent1")
+    async with stream(server, agents, "agent1") as events:
+        await events.until("queue")
+        _, customer_sid = await twilio.customer_calls()
+        offered = await events.until("call")
+        assert offered.data["call"]["status"] == "ringing"
+        assert offered.data["call"]["from_number"] == CUSTOMER_NUMBER
+        assert offered.data["call"]["legs"][1]["agent_id"] == "agent1"
+
+        await twilio.conference(customer_sid, "participant-join", customer_sid)
+        await twilio.drain()
+        await twilio.agent_answers(customer_sid)
+        answered = await events.until("call", lambda d: d["call"]["status"] == "in_progress")
+        assert int(answered.id or 0) > int(offered.id or 0)
+        assert answered.data["call"]["owner_agent_id"] == "agent1"
+
+        await twilio.conference(customer_sid, "participant-leave", customer_sid)
+        ended = await events.until("call", lambda d: d["call"]["status"] == "completed")
+        assert ended.data["call"]["ended_by"] == "customer"
+
+
+async def test_the_target_sees_who_is_transferring_to_them(
+    server: str, agents: AgentFactory, twilio: TwilioDouble
+) -> None:
+    await agents.create("agent1")
+    _customer_sid, _, _ = await twilio.connected_call()
+    await agents.create("agent2")
+    call_id = (
+        await twilio.client.get("/api/calls", headers=await agents.headers("agent1"))
+    ).json()["items"][0]["id"]
+    async with stream(server, agents, "agent2") as events:
+        await events.until("queue")
+        response = await twilio.client.post(
+            f"/api/calls/{call_id}/transfers",
+            json={"to_agent_id": "agent2"},
+            headers=await agents.headers("agent1"),
+        )
+        assert response.status_code == 201
+        offered = await events.until("call", lambda d: bool(d["call"]["transfers"]))
+    transfer = offered.data["call"]["transfers"][0]
+    assert (transfer["from_agent_id"], transfer["to_agent_id"]) == ("agent1", "agent2")
+    assert offered.data["call"]["from_number"] == CUSTOMER_NUMBER
+
+
+async def test_others_see_availability_change_and_waiting_calls(
+    server: str, agents: AgentFactory, twilio: TwilioDouble
+) -> None:
+    await agents.create("agent1", availability=Availability.away)
+    await agents.create("agent2", availability=Availability.away)
+    async with stream(server, agents, "agent1") as events:
+        await events.until("queue")
+        for availability in ("available", "away"):
+            await twilio.client.put(
+                "/api/agents/me/availability",
+                json={"availability": availability},
+                headers=await agents.headers("agent2"),
+            )
+            directory = await events.until("directory")
+            presence = {a["id"]: a["presence"] for a in directory.data["agents"]}
+            assert presence["agent2"] == availability
+        await twilio.customer_calls()  # nobody is available: it waits
+        queue = await events.until("queue", lambda d: bool(d["calls"]))
+    assert queue.data["calls"][0]["from_number"] == CUSTOMER_NUMBER
+    assert queue.data["calls"][0]["status"] == "queued"

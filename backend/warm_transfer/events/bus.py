@@ -1,0 +1,107 @@
+"""Committed changes, fanned out to the agents' event streams.
+
+Nobody has to remember to publish: the bus watches the app's sessions, notes which calls and
+whether agents changed in each flush, and publishes once the transaction commits (a rolled-back
+change is never announced). Notices carry ids only; each stream reads what it shows itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from warm_transfer.agents.models import Agent
+from warm_transfer.calls.models import Call, CallLeg
+from warm_transfer.transfers.models import Transfer
+
+logger = logging.getLogger(__name__)
+
+_PENDING = "pending_changes"
+INBOX_SIZE = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    calls: frozenset[int] = frozenset()
+    agents: bool = False
+
+    def __or__(self, other: Changes) -> Changes:
+        return Changes(calls=self.calls | other.calls, agents=self.agents or other.agents)
+
+    def __bool__(self) -> bool:
+        return bool(self.calls) or self.agents
+
+
+RESYNC = Changes(agents=True)  # an inbox that overflowed re-reads everything it shows
+
+
+@dataclass
+class _Collected:
+    calls: set[int] = field(default_factory=set)
+    agents: bool = False
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._inboxes: set[asyncio.Queue[Changes]] = set()
+
+    def publish(self, changes: Changes) -> None:
+        for inbox in list(self._inboxes):
+            try:
+                inbox.put_nowait(changes)
+            except asyncio.QueueFull:
+                # A stream that fell this far behind starts over from fresh snapshots.
+                while not inbox.empty():
+                    inbox.get_nowait()
+                inbox.put_nowait(RESYNC | changes)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[Changes]]:
+        inbox: asyncio.Queue[Changes] = asyncio.Queue(maxsize=INBOX_SIZE)
+        self._inboxes.add(inbox)
+        try:
+            yield inbox
+        finally:
+            self._inboxes.discard(inbox)
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._inboxes)
+
+    def watch(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        session_class: type[Session] = sessions.kw["sync_session_class"]
+        event.listen(session_class, "after_flush", _collect)
+        event.listen(session_class, "after_commit", self._after_commit)
+        event.listen(session_class, "after_rollback", _forget)
+
+    def _after_commit(self, session: Session) -> None:
+        collected: _Collected | None = session.info.pop(_PENDING, None)
+        if collected is not None and (collected.calls or collected.agents):
+            self.publish(Changes(calls=frozenset(collected.calls), agents=collected.agents))
+
+
+def _collect(session: Session, _context: Any) -> None:
+    collected: _Collected = session.info.setdefault(_PENDING, _Collected())
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, Call):
+            collected.calls.add(obj.id)
+        elif isinstance(obj, CallLeg):
+            collected.calls.add(obj.call_id)
+            collected.agents = collected.agents or obj.agent_id is not None
+        elif isinstance(obj, Transfer):
+            collected.calls.add(obj.call_id)
+        elif isinstance(obj, Agent):
+            collected.agents = True
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(_PENDING, None)

@@ -1,0 +1,108 @@
+"""The console's live feed: Server-Sent Events, authenticated by a short-lived ticket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from warm_transfer.agents import service as agents
+from warm_transfer.agents.dependencies import CurrentAgent
+from warm_transfer.agents.security import (
+    STREAM_TICKET_TTL_SECONDS,
+    issue_stream_ticket,
+    read_stream_ticket,
+)
+from warm_transfer.dependencies import SettingsDep
+from warm_transfer.errors import VALIDATION_ERROR, Unauthorized, responses
+from warm_transfer.events import service
+from warm_transfer.events.bus import Changes, EventBus
+from warm_transfer.events.schemas import TicketOut
+
+router = APIRouter(prefix="/api/events", tags=["events"])
+HEARTBEAT_SECONDS = 15.0
+
+
+def get_event_bus(request: Request) -> EventBus:
+    bus: EventBus = request.app.state.event_bus
+    return bus
+
+
+async def stream_agent(
+    settings: SettingsDep,
+    ticket: Annotated[str, Query(description="From `POST /api/events/ticket`.", max_length=2048)],
+) -> str:
+    agent_id = read_stream_ticket(ticket, secret_key=settings.secret_key.get_secret_value())
+    if agent_id is None:
+        raise Unauthorized("The stream ticket is invalid or has expired; get a new one")
+    return agent_id
+
+
+@router.post(
+    "/ticket",
+    summary="A one-minute ticket to open the event stream",
+    description="EventSource cannot send an Authorization header, and the login token must not "
+    "travel in a URL: exchange it for a ticket that only opens `GET /api/events`.",
+    response_model=TicketOut,
+    responses=responses(Unauthorized),
+)
+async def ticket(agent: CurrentAgent, settings: SettingsDep) -> TicketOut:
+    issued = issue_stream_ticket(
+        agent_id=agent.id, secret_key=settings.secret_key.get_secret_value()
+    )
+    return TicketOut(ticket=issued.token, expires_in=STREAM_TICKET_TTL_SECONDS)
+
+
+@router.get(
+    "",
+    summary="Live events for the logged-in agent's console (Server-Sent Events)",
+    description="Opens with `hello` (you), `directory`, `queue` and a `call` for each of your "
+    "calls not yet ended; then sends `call` whenever one of your calls changes (offered, "
+    "answered, held, transfer progress and outcome, ended), `queue` when waiting calls change "
+    "and `directory` when presence changes (and every 15 s, with a keep-alive comment). Each "
+    "event's `data` is JSON: see the HelloEvent, DirectoryEvent, QueueEvent and CallEvent "
+    "schemas. While the stream is open the agent counts as online.",
+    response_class=EventSourceResponse,
+    responses={**responses(Unauthorized), **VALIDATION_ERROR},
+)
+async def events(
+    request: Request,
+    agent_id: Annotated[str, Depends(stream_agent)],
+    bus: Annotated[EventBus, Depends(get_event_bus)],
+    settings: SettingsDep,
+) -> AsyncIterator[ServerSentEvent]:
+    sessions = request.app.state.session_factory
+    grace = settings.presence_grace_seconds
+    sequence = 0
+    async with bus.subscribe() as inbox:
+        async with sessions() as session, session.begin():
+            await agents.console_connected(session, agent_id=agent_id, grace_seconds=grace)
+        async with sessions() as session:
+            batch = await service.opening(session, agent_id=agent_id, grace_seconds=grace)
+        while True:
+            for event in batch:
+                sequence += 1
+                yield event.model_copy(update={"id": str(sequence)})
+            changes = await _next_changes(inbox)
+            async with sessions() as session, session.begin():
+                if changes is None:  # quiet for a while: still here, and presence may have aged
+                    await agents.console_heartbeat(session, agent_id=agent_id)
+                    batch = [await service.directory(session, grace_seconds=grace)]
+                else:
+                    batch = await service.following(
+                        session, agent_id=agent_id, changes=changes, grace_seconds=grace
+                    )
+
+
+async def _next_changes(inbox: asyncio.Queue[Changes]) -> Changes | None:
+    """The next changes, with any that queued up behind them merged in; None after a quiet spell."""
+    changes: Changes | None = None
+    with contextlib.suppress(TimeoutError):
+        changes = await asyncio.wait_for(inbox.get(), HEARTBEAT_SECONDS)
+    while changes is not None and not inbox.empty():
+        changes = changes | inbox.get_nowait()
+    return changes

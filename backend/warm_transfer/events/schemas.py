@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from warm_transfer.agents.schemas import AgentOut
+from warm_transfer.calls.schemas import CallOut
+
+
+class TicketOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"ticket": "eyJhbGciOi…", "expires_in": 60}]}
+    )
+
+    ticket: str = Field(description="Open `GET /api/events?ticket=<ticket>` within a minute.")
+    expires_in: int = Field(description="Seconds the ticket stays valid.")
+
+
+class HelloEvent(BaseModel):
+    """First event of a stream: who you are, as the directory shows you."""
+
+    me: AgentOut
+
+
+class DirectoryEvent(BaseModel):
+    """The whole directory, whenever any agent's presence may have changed."""
+
+    agents: list[AgentOut]
+
+
+class QueueEvent(BaseModel):
+    """Calls waiting for an agent now, oldest first."""
+
+    calls: list[CallOut]
+
+
+class CallEvent(BaseModel):
+    """One of your calls (offered, live, or just ended) as it is now: legs, holds, transfers."""
+
+    call: CallOut

@@ -1,0 +1,65 @@
+"""What an agent's console is told: snapshots of what changed, read after the commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi.sse import ServerSentEvent
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from warm_transfer.agents import repository as agents_repository
+from warm_transfer.agents import service as agents
+from warm_transfer.calls import repository as calls
+from warm_transfer.calls.models import Call
+from warm_transfer.calls.schemas import CallOut
+from warm_transfer.events.bus import Changes
+from warm_transfer.events.schemas import CallEvent, DirectoryEvent, HelloEvent, QueueEvent
+
+QUEUE_LIMIT = 50
+
+
+def _event(name: str, payload: BaseModel) -> ServerSentEvent:
+    return ServerSentEvent(event=name, raw_data=payload.model_dump_json())
+
+
+async def opening(
+    session: AsyncSession, *, agent_id: str, grace_seconds: int
+) -> list[ServerSentEvent]:
+    """A stream starts with everything the console shows: no gap between load and live."""
+    agent = await agents_repository.get(session, agent_id)
+    if agent is None:
+        return []
+    me = await agents.describe(session, agent=agent, grace_seconds=grace_seconds)
+    events = [_event("hello", HelloEvent(me=me))]
+    events.append(await directory(session, grace_seconds=grace_seconds))
+    events.append(await queue(session))
+    events.extend(_calls(await calls.involving(session, agent_id)))
+    return events
+
+
+async def following(
+    session: AsyncSession, *, agent_id: str, changes: Changes, grace_seconds: int
+) -> list[ServerSentEvent]:
+    events: list[ServerSentEvent] = []
+    if changes.calls:
+        mine = await calls.involving(session, agent_id, call_ids=sorted(changes.calls))
+        events.extend(_calls(mine))
+        events.append(await queue(session))
+    if changes.agents:
+        events.append(await directory(session, grace_seconds=grace_seconds))
+    return events
+
+
+async def directory(session: AsyncSession, *, grace_seconds: int) -> ServerSentEvent:
+    listing = await agents.directory(session, grace_seconds=grace_seconds)
+    return _event("directory", DirectoryEvent(agents=list(listing)))
+
+
+async def queue(session: AsyncSession) -> ServerSentEvent:
+    waiting = await calls.waiting(session, limit=QUEUE_LIMIT)
+    return _event("queue", QueueEvent(calls=[CallOut.model_validate(c) for c in waiting]))
+
+
+def _calls(rows: Sequence[Call]) -> list[ServerSentEvent]:
+    return [_event("call", CallEvent(call=CallOut.model_validate(call))) for call in rows]
