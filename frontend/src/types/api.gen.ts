@@ -232,6 +232,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live events for the logged-in agent's console (Server-Sent Events)
+         * @description Opens with `hello` (you), `directory`, `queue` and a `call` for each of your calls not yet ended; then sends `call` whenever one of your calls changes (offered, answered, held, transfer progress and outcome, ended), `queue` when waiting calls change and `directory` when presence changes (and every 15 s, with a keep-alive comment). Each event's `data` is JSON: see the HelloEvent, DirectoryEvent, QueueEvent and CallEvent schemas. While the stream is open the agent counts as online.
+         */
+        get: operations["events_api_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A one-minute ticket to open the event stream
+         * @description EventSource cannot send an Authorization header, and the login token must not travel in a URL: exchange it for a ticket that only opens `GET /api/events`.
+         */
+        post: operations["ticket_api_events_ticket_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me": {
         parameters: {
             query?: never;
@@ -810,6 +850,25 @@ export interface components {
          * @enum {string}
          */
         Presence: "available" | "away" | "busy" | "offline";
+        /**
+         * TicketOut
+         * @example {
+         *       "expires_in": 60,
+         *       "ticket": "eyJhbGciOi…"
+         *     }
+         */
+        TicketOut: {
+            /**
+             * Expires In
+             * @description Seconds the ticket stays valid.
+             */
+            expires_in: number;
+            /**
+             * Ticket
+             * @description Open `GET /api/events?ticket=<ticket>` within a minute.
+             */
+            ticket: string;
+        };
         /**
          * TransferIn
          * @example {
@@ -1607,6 +1666,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConfigOut"];
+                };
+            };
+        };
+    };
+    events_api_events_get: {
+        parameters: {
+            query: {
+                /** @description From `POST /api/events/ticket`. */
+                ticket: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ticket_api_events_ticket_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketOut"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
