@@ -12,6 +12,8 @@ BACKEND_STAMP := $(VENV)/.installed-stamp
 CONTRACT_STAMP := backend/tests/contract/node_modules/.installed-stamp
 FRONTEND_STAMP := frontend/node_modules/.installed-stamp
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
+# The backend suite runs a second time on PostgreSQL (created if missing; trust auth on loopback).
+TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/warm_transfer_test
 
 .PHONY: help install run migrate console dev test lint typecheck backend-test frontend-test \
 	api-types check-api-types clean
@@ -60,8 +62,9 @@ typecheck: install ## mypy --strict on the package, tsc --noEmit on the console
 	cd backend && $(BIN)/mypy
 	npm run --prefix frontend typecheck
 
-backend-test: install $(CONTRACT_STAMP) ## Backend tests (pytest, with the Prism contract tests)
+backend-test: install $(CONTRACT_STAMP) ## Backend tests on SQLite (with the Prism contract tests), then on PostgreSQL
 	cd backend && $(BIN)/pytest -q
+	cd backend && TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q --ignore=tests/contract
 
 frontend-test: install ## Console tests (Vitest), production build and its size budget
 	npm run --prefix frontend test

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -9,6 +11,8 @@ import httpx
 import pytest
 import respx
 from fastapi import FastAPI
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from tests.factories import AgentFactory
 from tests.twilio import TWILIO_API, TwilioDouble
@@ -17,12 +21,15 @@ from warm_transfer.main import create_app
 from warm_transfer.models import Base
 
 PUBLIC_BASE_URL = "https://warm.example.test"
+# Set (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/warm_transfer_test) to run the whole
+# suite on PostgreSQL instead of a SQLite file per test; `make test` runs both.
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "app_env": AppEnv.development,
-        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'test.db'}",
+        "database_url": TEST_DATABASE_URL or f"sqlite+aiosqlite:///{tmp_path / 'test.db'}",
         "public_base_url": PUBLIC_BASE_URL,
         "secret_key": "test-secret-key-that-is-long-enough-0123456789",
         "twilio_account_sid": "AC" + "a" * 32,
@@ -38,6 +45,42 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
+async def _ensure_database(url: str) -> None:
+    """Create the PostgreSQL test database when it is missing (trust auth, as CI runs it)."""
+    target = make_url(url)
+    admin = create_async_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            exists = await connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+            )
+            if not exists:
+                await connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        await admin.dispose()
+
+
+_schema_ready = False
+
+
+async def _empty_database(connection: AsyncConnection) -> None:
+    """PostgreSQL runs share one database: build the schema once, then empty it per test."""
+    global _schema_ready
+    if not _schema_ready:
+        await connection.run_sync(Base.metadata.drop_all)
+        await connection.run_sync(Base.metadata.create_all)
+        _schema_ready = True
+        return
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_database() -> None:
+    if TEST_DATABASE_URL:
+        asyncio.run(_ensure_database(TEST_DATABASE_URL))
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
@@ -50,7 +93,10 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings, run_worker=False)
     async with application.router.lifespan_context(application):
         async with application.state.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
+            if TEST_DATABASE_URL:
+                await _empty_database(connection)
+            else:
+                await connection.run_sync(Base.metadata.create_all)
         yield application
 
 

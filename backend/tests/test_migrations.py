@@ -1,18 +1,53 @@
-"""The migrations build exactly the schema the models describe."""
+"""The migrations build exactly the schema the models describe, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from tests.conftest import TEST_DATABASE_URL
 from warm_transfer.cli import alembic_config
 from warm_transfer.db import create_engine
 from warm_transfer.models import Base
+
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not TEST_DATABASE_URL, reason="TEST_DATABASE_URL is not set (make test sets it)"
+        ),
+    ),
+]
+
+
+@contextlib.asynccontextmanager
+async def empty_database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'migrated.db'}"
+        return
+    assert TEST_DATABASE_URL is not None
+    url = make_url(TEST_DATABASE_URL)
+    name = f"wt_migrations_{uuid.uuid4().hex[:8]}"
+    admin = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        await admin.dispose()
 
 
 def _diff(connection: Connection) -> list[object]:
@@ -20,29 +55,36 @@ def _diff(connection: Connection) -> list[object]:
     return list(compare_metadata(context, Base.metadata))
 
 
-async def test_upgrade_to_head_matches_the_models(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'migrated.db'}"
+async def _migrate(url: str, revision: str, *, down: bool = False) -> None:
     config = alembic_config(url)
     config.attributes["configure_logger"] = False
-    await asyncio.to_thread(command.upgrade, config, "head")
+    action = command.downgrade if down else command.upgrade
+    await asyncio.to_thread(action, config, revision)
 
+
+async def _tables(url: str) -> set[str]:
     engine = create_engine(url)
     async with engine.connect() as connection:
-        assert await connection.run_sync(_diff) == []
         tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
     await engine.dispose()
+    return tables
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_upgrade_to_head_matches_the_models(backend: str, tmp_path: Path) -> None:
+    async with empty_database(backend, tmp_path) as url:
+        await _migrate(url, "head")
+        engine = create_engine(url)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_diff) == []
+        await engine.dispose()
+        tables = await _tables(url)
     assert {"agents", "calls", "call_legs", "call_events", "transfers", "jobs"} <= tables
 
 
-async def test_downgrade_to_base_removes_everything(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'migrated.db'}"
-    config = alembic_config(url)
-    config.attributes["configure_logger"] = False
-    await asyncio.to_thread(command.upgrade, config, "head")
-    await asyncio.to_thread(command.downgrade, config, "base")
-
-    engine = create_engine(url)
-    async with engine.connect() as connection:
-        tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
-    await engine.dispose()
-    assert tables == {"alembic_version"}
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_downgrade_to_base_removes_everything(backend: str, tmp_path: Path) -> None:
+    async with empty_database(backend, tmp_path) as url:
+        await _migrate(url, "head")
+        await _migrate(url, "base", down=True)
+        assert await _tables(url) == {"alembic_version"}

@@ -71,7 +71,30 @@ async def test_a_missed_offer_moves_to_the_next_agent(
     await twilio.drain()
 
     dialed = await dialed_agents(twilio)
-    assert len(dialed) == 2 and dialed[1] != first
+    assert len(dialed) == 2
+    assert dialed[1] != first
+    # Who let it ring out is set away, so calls stop going to an empty desk.
+    missed = first.removeprefix("client:")
+    me = await twilio.client.get("/api/me", headers=await agents.headers(missed))
+    assert me.json()["availability"] == "away"
+
+
+async def test_a_declined_offer_moves_on_and_the_agent_stays_available(
+    twilio: TwilioDouble, agents: AgentFactory
+) -> None:
+    await agents.create("agent1")
+    await agents.create("agent2")
+    await twilio.customer_calls()
+    await twilio.drain()
+    _, leg_id, agent_sid = twilio.dialed()
+    first = (await dialed_agents(twilio))[0].removeprefix("client:")
+
+    await twilio.leg_status(leg_id, agent_sid, "busy")  # the browser rejected the invite
+    await twilio.drain()
+
+    assert len(await dialed_agents(twilio)) == 2
+    me = await twilio.client.get("/api/me", headers=await agents.headers(first))
+    assert me.json()["presence"] == "available"
 
 
 async def test_going_available_offers_the_oldest_waiting_call(
