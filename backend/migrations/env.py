@@ -7,6 +7,7 @@ from logging.config import fileConfig
 from typing import Any, Literal
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from warm_transfer.config import get_settings
@@ -50,9 +51,16 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+# Several replicas start at once, each migrating first: on PostgreSQL one migrates while the
+# others wait on this lock, then find nothing left to do.
+MIGRATION_LOCK = 0x5741524D  # "WARM"
+
+
 def _run_sync(connection: Connection) -> None:
     _configure(connection=connection)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

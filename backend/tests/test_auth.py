@@ -107,6 +107,7 @@ async def test_public_endpoints_need_no_token(client: httpx.AsyncClient) -> None
     config = await client.get("/api/config")
     assert config.status_code == 200
     assert config.json()["voice_mode"] == "twilio"
+    assert config.json()["transfer_to_numbers"] is False
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).json() == {"status": "ok"}
 

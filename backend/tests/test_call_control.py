@@ -511,3 +511,22 @@ async def test_webhook_ops_are_retried_when_twilio_fails(scenario: Scenario) -> 
         {"Hold": "false"},
         {"EndConferenceOnExit": "true"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("participant_status", "outcome"), [("busy", "declined"), ("no-answer", "no_answer")]
+)
+async def test_a_target_that_never_joined_leaves_with_its_call_outcome(
+    scenario: Scenario, participant_status: str, outcome: str
+) -> None:
+    """Twilio may report the participant-leave before the leg's own status callback."""
+    s, twilio = scenario, scenario.twilio
+    await s.transfer(to_agent_id="agent2")
+    _, target_leg, target_sid = twilio.participant_added()
+    await twilio.conference(
+        s.customer_sid, "participant-leave", target_sid, ParticipantCallStatus=participant_status
+    )
+    await twilio.leg_status(target_leg, target_sid, participant_status)
+    call = await s.call()
+    assert call["transfers"][0]["status"] == outcome
+    assert s.live(call) == [("customer", None), ("agent", "agent1")]

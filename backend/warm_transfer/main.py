@@ -15,16 +15,19 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from warm_transfer import __version__
+from warm_transfer.agents.dependencies import current_agent
 from warm_transfer.agents.router import router as agents_router
 from warm_transfer.calls.router import router as calls_router
 from warm_transfer.config import AppEnv, Settings, get_settings
 from warm_transfer.db import create_engine, create_session_factory
 from warm_transfer.errors import NotFound, install_error_handlers
 from warm_transfer.events.bus import EventBus
+from warm_transfer.events.relay import PostgresRelay
 from warm_transfer.events.router import router as events_router
 from warm_transfer.jobs.queue import JobQueue, JobWorker
-from warm_transfer.logging import configure_logging
+from warm_transfer.logging import RequestContextMiddleware, configure_logging
 from warm_transfer.routing.handlers import job_handlers
+from warm_transfer.simulator import Simulator, simulator_router
 from warm_transfer.system.router import router as system_router
 from warm_transfer.telephony.gateway import TwilioGateway
 from warm_transfer.telephony.voice import Voice
@@ -55,7 +58,23 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         session_factory = create_session_factory(engine)
         event_bus = EventBus()
         event_bus.watch(session_factory)
+        relay: PostgresRelay | None = None
+        if engine.dialect.name == "postgresql":  # several replicas may share this database
+            relay = PostgresRelay(database_url=settings.database_url, deliver=event_bus.publish)
+            await relay.start()
+            event_bus.relay = relay.send
+        simulator: Simulator | None = None
+        api_base_url = settings.twilio_api_base_url
+        api_transport: httpx.AsyncBaseTransport | None = None
+        if settings.is_simulated:
+            # Twilio's part is played in-process: REST requests reach the simulator's routes and
+            # its webhooks reach the app through the app itself, no port needed.
+            simulator = Simulator(settings=settings, app_transport=httpx.ASGITransport(app=app))
+            app.state.simulator = simulator
+            api_base_url = settings.public_base_url + "/simulator/twilio"
+            api_transport = httpx.ASGITransport(app=app)
         http = httpx.AsyncClient(
+            transport=api_transport,
             timeout=httpx.Timeout(settings.twilio_http_timeout_seconds, connect=5.0),
             limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
         )
@@ -63,7 +82,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
             account_sid=settings.account_sid,
             auth_token=settings.auth_token,
             http=http,
-            base_url=settings.twilio_api_base_url,
+            base_url=api_base_url,
         )
         queue = JobQueue()
         worker = JobWorker(
@@ -93,7 +112,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker_task
             await worker.close()
+            if simulator is not None:
+                await simulator.aclose()
             await http.aclose()
+            if relay is not None:
+                await relay.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -109,10 +132,16 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
             {"name": "events", "description": "The console's live feed (Server-Sent Events)."},
             {"name": "Twilio webhooks", "description": "Called by Twilio, signed."},
             {"name": "system", "description": "Configuration and health."},
+            *(
+                [{"name": "simulator", "description": "The built-in Twilio simulator."}]
+                if settings.is_simulated
+                else []
+            ),
         ],
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -129,6 +158,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         webhooks_router,
     ):
         app.include_router(router)
+    if settings.is_simulated:
+        app.include_router(simulator_router(console_auth=current_agent))
     mount_console(app, CONSOLE_DIST)
     return app
 

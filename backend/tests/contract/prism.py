@@ -192,7 +192,7 @@ def run_prism(log_dir: Path, attempts: int = 3) -> Iterator[PrismServer]:
         command = [str(PRISM_BIN), "mock", str(TWILIO_SPEC), "-h", "127.0.0.1", "-p", str(port)]
         command.append("--errors")
         with log.open("wb") as out:
-            process = subprocess.Popen(  # noqa: S603 - a fixed local binary, no shell
+            process = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=out,

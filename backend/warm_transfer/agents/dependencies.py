@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
+from warm_transfer import logging as log_context
 from warm_transfer.agents import repository
 from warm_transfer.agents.models import Agent
 from warm_transfer.agents.security import read_access_token
@@ -28,6 +29,7 @@ async def current_agent(
     agent = await repository.get(session, agent_id)
     if agent is None:
         raise Unauthorized("The agent this token was issued to no longer exists")
+    log_context.agent_id.set(agent.id)
     return agent
 
 

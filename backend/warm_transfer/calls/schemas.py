@@ -62,7 +62,11 @@ class CallOut(BaseModel):
     to_number: str
     status: CallStatus
     owner_agent_id: str | None = Field(description="The agent who has the call now.")
-    ended_by: str | None
+    ended_by: str | None = Field(
+        description="Who hung up first: `customer`, `agent:<agent id>` or `external:<number>`; "
+        "null while the call goes on or when Twilio did not say.",
+        examples=["customer"],
+    )
     created_at: datetime
     answered_at: datetime | None
     ended_at: datetime | None

@@ -297,6 +297,7 @@ async def apply_conference_event(
     payload: dict[str, Any],
     dedupe_key: str,
     voice: Voice,
+    participant_call_status: str | None = None,
 ) -> None:
     call = await repository.get_by_conference(session, conference_name)
     if call is None:
@@ -322,7 +323,13 @@ async def apply_conference_event(
         if leg.role is LegRole.customer:
             await _end_call(session, call=call, ended_by=call_sid, voice=voice)
         elif not leg.status.is_final:
-            await _end_leg(session, leg=leg, status=LegStatus.completed, voice=voice)
+            # A participant that never joined "leaves" with its call's outcome (busy, no-answer…);
+            # without one, its own status callback will tell.
+            status = _LEG_STATUS.get(participant_call_status or "")
+            if leg.joined_at is not None:
+                await _end_leg(session, leg=leg, status=status or LegStatus.completed, voice=voice)
+            elif status is not None and status.is_final:
+                await _end_leg(session, leg=leg, status=status, voice=voice)
     elif (
         event.startswith(
             ("participant-hold", "participant-unhold", "participant-mute", "participant-unmute")

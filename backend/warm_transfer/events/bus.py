@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -51,8 +51,12 @@ class _Collected:
 
 
 class EventBus:
+    """Local fan-out. With a `relay` (several replicas), committed changes go out through it
+    and come back, from every replica, to `publish`."""
+
     def __init__(self) -> None:
         self._inboxes: set[asyncio.Queue[Changes]] = set()
+        self.relay: Callable[[Changes], None] | None = None
 
     def publish(self, changes: Changes) -> None:
         for inbox in list(self._inboxes):
@@ -86,7 +90,8 @@ class EventBus:
     def _after_commit(self, session: Session) -> None:
         collected: _Collected | None = session.info.pop(_PENDING, None)
         if collected is not None and (collected.calls or collected.agents):
-            self.publish(Changes(calls=frozenset(collected.calls), agents=collected.agents))
+            changes = Changes(calls=frozenset(collected.calls), agents=collected.agents)
+            (self.relay or self.publish)(changes)
 
 
 def _collect(session: Session, _context: Any) -> None:

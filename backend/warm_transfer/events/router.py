@@ -21,7 +21,7 @@ from warm_transfer.dependencies import SettingsDep
 from warm_transfer.errors import VALIDATION_ERROR, Unauthorized, responses
 from warm_transfer.events import service
 from warm_transfer.events.bus import Changes, EventBus
-from warm_transfer.events.schemas import TicketOut
+from warm_transfer.events.schemas import StreamEventData, TicketOut
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 HEARTBEAT_SECONDS = 15.0
@@ -67,7 +67,11 @@ async def ticket(agent: CurrentAgent, settings: SettingsDep) -> TicketOut:
     "event's `data` is JSON: see the HelloEvent, DirectoryEvent, QueueEvent and CallEvent "
     "schemas. While the stream is open the agent counts as online.",
     response_class=EventSourceResponse,
-    responses={**responses(Unauthorized), **VALIDATION_ERROR},
+    responses={
+        200: {"model": StreamEventData, "description": "An event stream (text/event-stream)"},
+        **responses(Unauthorized),
+        **VALIDATION_ERROR,
+    },
 )
 async def events(
     request: Request,

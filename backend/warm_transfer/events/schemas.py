@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from warm_transfer.agents.schemas import AgentOut
 from warm_transfer.calls.schemas import CallOut
@@ -37,3 +37,7 @@ class CallEvent(BaseModel):
     """One of your calls (offered, live, or just ended) as it is now: legs, holds, transfers."""
 
     call: CallOut
+
+
+class StreamEventData(RootModel[HelloEvent | DirectoryEvent | QueueEvent | CallEvent]):
+    """The JSON `data` of a stream event, by event name: `hello`, `directory`, `queue`, `call`."""

@@ -18,13 +18,23 @@ router = APIRouter()
 class ConfigOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"voice_mode": "simulated", "app_env": "development", "version": "0.1.0"}]
+            "examples": [
+                {
+                    "voice_mode": "simulated",
+                    "app_env": "development",
+                    "version": "0.1.0",
+                    "transfer_to_numbers": False,
+                }
+            ]
         }
     )
 
     voice_mode: VoiceMode = Field(description="`simulated` drives the built-in Twilio simulator.")
     app_env: AppEnv
     version: str
+    transfer_to_numbers: bool = Field(
+        description="Whether agents may transfer calls to outside numbers (some are allowed)."
+    )
 
 
 class HealthOut(BaseModel):
@@ -34,7 +44,12 @@ class HealthOut(BaseModel):
 @router.get("/api/config", tags=["system"], summary="Public configuration for the console")
 async def config(settings: SettingsDep) -> ConfigOut:
     assert settings.voice_mode is not None  # noqa: S101 - resolved by Settings' validator
-    return ConfigOut(voice_mode=settings.voice_mode, app_env=settings.app_env, version=__version__)
+    return ConfigOut(
+        voice_mode=settings.voice_mode,
+        app_env=settings.app_env,
+        version=__version__,
+        transfer_to_numbers=bool(settings.transfer_allowed_numbers),
+    )
 
 
 @router.get("/healthz", tags=["system"], summary="Liveness: the process answers")

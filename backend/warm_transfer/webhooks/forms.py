@@ -51,6 +51,9 @@ class ConferenceEventForm(TwilioForm):
     muted: bool | None = Field(alias="Muted", default=None)
     end_conference_on_exit: bool | None = Field(alias="EndConferenceOnExit", default=None)
     participant_label: str | None = Field(alias="ParticipantLabel", default=None, max_length=128)
+    participant_call_status: str | None = Field(
+        alias="ParticipantCallStatus", default=None, max_length=32
+    )
     reason_conference_ended: str | None = Field(
         alias="ReasonConferenceEnded", default=None, max_length=80
     )

@@ -171,6 +171,7 @@ async def conference_status(
         hold=event.hold,
         muted=event.muted,
         call_sid_ending_conference=event.call_sid_ending_conference,
+        participant_call_status=event.participant_call_status,
         payload={key: str(value) for key, value in form.items()},
         dedupe_key=dedupe_key(
             request, f"conference:{event.conference_sid}:{event.sequence_number}:{event.event}"

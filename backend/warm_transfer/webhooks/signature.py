@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Request
 from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
 
+from warm_transfer import logging as log_context
 from warm_transfer.dependencies import SettingsDep
 from warm_transfer.errors import AppError, Forbidden
 
@@ -52,6 +53,8 @@ async def verified_form(
 ) -> FormData:
     """The request's form, once its signature checks out (403 otherwise, before anything runs)."""
     form = await read_form(request)
+    if isinstance(sid := form.get("CallSid"), str):
+        log_context.call_sid.set(sid[:64])
     url = public_url(settings.public_base_url, request)
     if not signature or not RequestValidator(settings.auth_token).validate(url, form, signature):
         logger.warning(
