@@ -1,7 +1,15 @@
 import { http, HttpResponse, type DefaultBodyType, type HttpResponseResolver, type PathParams } from "msw";
 
 import { sessionStore } from "../lib/session";
-import type { Agent, AvailabilityRequest, ErrorBody, LoginResponse, VoiceToken } from "../types/api";
+import type {
+  Agent,
+  AvailabilityRequest,
+  CallPage,
+  ErrorBody,
+  LoginResponse,
+  Ticket,
+  VoiceToken,
+} from "../types/api";
 import { ada, config, directory, PASSWORD } from "./fixtures";
 
 /** The backend's error shape. A plain Response, so a handler may answer either this or its JSON. */
@@ -32,6 +40,8 @@ export function voiceToken(ttlMs = 60 * 60_000): VoiceToken {
     expires_at: new Date(Date.now() + ttlMs).toISOString(),
   };
 }
+
+let tickets = 0;
 
 export const handlers = [
   http.post("/api/auth/login", async ({ request }) => {
@@ -67,5 +77,16 @@ export const handlers = [
   http.post(
     "/api/voice/token",
     authenticated(() => HttpResponse.json(voiceToken())),
+  ),
+  http.post(
+    "/api/events/ticket",
+    authenticated(() => {
+      tickets += 1;
+      return HttpResponse.json<Ticket>({ ticket: `ticket-${String(tickets)}`, expires_in: 60 });
+    }),
+  ),
+  http.get(
+    "/api/calls",
+    authenticated(() => HttpResponse.json<CallPage>({ items: [], next_cursor: null })),
   ),
 ];

@@ -18,6 +18,15 @@ interface Options extends Omit<RenderOptions, "wrapper"> {
 export function renderWithProviders(ui: ReactElement, { userEventOptions, ...options }: Options = {}) {
   const queryClient = createTestQueryClient();
   const user = userEvent.setup(userEventOptions);
-  const result = render(<AppProviders queryClient={queryClient}>{ui}</AppProviders>, options);
-  return { ...result, user, queryClient };
+  const wrap = (element: ReactElement) => <AppProviders queryClient={queryClient}>{element}</AppProviders>;
+  const result = render(wrap(ui), options);
+  return {
+    ...result,
+    /** Renders a new element in the same providers and cache. */
+    rerender: (element: ReactElement) => {
+      result.rerender(wrap(element));
+    },
+    user,
+    queryClient,
+  };
 }

@@ -460,10 +460,354 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/simulator/customers/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Simulated customer calls, newest first, with what each customer hears */
+        get: operations["list_calls_simulator_customers_calls_get"];
+        put?: never;
+        /**
+         * A simulated customer calls the support number
+         * @description Twilio's voice webhook goes to the app (signed, as Twilio sends it) and the customer follows the TwiML it answers.
+         */
+        post: operations["start_call_simulator_customers_calls_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/simulator/customers/calls/{call_sid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One simulated customer call */
+        get: operations["get_call_simulator_customers_calls__call_sid__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/simulator/customers/calls/{call_sid}/hangup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The customer hangs up */
+        post: operations["hang_up_simulator_customers_calls__call_sid__hangup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/simulator/devices/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The calls ringing or connected to this identity */
+        get: operations["calls_simulator_devices_calls_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/simulator/devices/calls/{call_sid}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a ringing call from a registered device
+         * @description The call is answered (`in-progress`); Twilio then fetches its TwiML from the app. This device gets `accepted`, the identity's other devices `canceled`.
+         */
+        post: operations["accept_simulator_devices_calls__call_sid__accept_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/simulator/devices/calls/{call_sid}/hangup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hang up an answered call */
+        post: operations["hang_up_simulator_devices_calls__call_sid__hangup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/simulator/devices/calls/{call_sid}/mute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mute or unmute the answering device's microphone
+         * @description Local to the device, as in the Voice SDK: the conference is not told.
+         */
+        post: operations["mute_simulator_devices_calls__call_sid__mute_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/simulator/devices/calls/{call_sid}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject a ringing call
+         * @description As with a real browser client, the call ends `busy`.
+         */
+        post: operations["reject_simulator_devices_calls__call_sid__reject_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/simulator/devices/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Register a simulated device and receive its events (SSE)
+         * @description Registers a device for the token's identity for as long as the response is read (with `fetch`,
+         *     so the `Authorization` header can be sent). Events, each `data` a JSON object:
+         *
+         *     * `registered` `{device_id, identity}`: first; the device id to accept calls with.
+         *     * `incoming` `{call_sid, from, to, params}`: a call rings this identity (every open device rings;
+         *       also sent on registering for calls already ringing). `params`: custom parameters, if any.
+         *     * `canceled` `{call_sid, reason}`: stopped ringing before this device answered: the caller gave up
+         *       or the app hung up (`canceled`), it rang out (`no-answer`), another device answered
+         *       (`answered_elsewhere`) or rejected it (`busy`).
+         *     * `accepted` `{call_sid}`: this device answered the call.
+         *     * `disconnected` `{call_sid, status}`: the call this device answered has ended (either side).
+         *     * `muted` `{call_sid, muted}`: this device's microphone was muted or unmuted.
+         *     * `unregistered` `{reason: "token_expired"}`: last, when the token ran out before a fresh one
+         *       was given (`POST /simulator/devices/{device_id}/token`, the SDK's `updateToken`).
+         *
+         *     Comment lines (`: heartbeat`) keep the connection alive. Closing the stream unregisters the device
+         *     and hangs up the call it answered, as closing the browser tab would.
+         */
+        get: operations["stream_simulator_devices_stream_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/simulator/devices/{device_id}/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a registered device a fresh Voice token (the SDK's `updateToken`)
+         * @description Send the new token as the bearer; the device (and its calls) carry on.
+         */
+        post: operations["update_token_simulator_devices__device_id__token_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/simulator/twilio/2010-04-01/Accounts/{account_sid}/Calls.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Twilio: place a call
+         * @description Form fields `To` (`client:<identity>` rings that identity's simulated devices; an E.164 number rings out), `From`, `Url` (+ `Method`) or `Twiml`, `StatusCallback` (+ `StatusCallbackEvent`, `StatusCallbackMethod`), `Timeout`.
+         */
+        post: operations["create_call_simulator_twilio_2010_04_01_Accounts__account_sid__Calls_json_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/simulator/twilio/2010-04-01/Accounts/{account_sid}/Calls/{call_sid}.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Twilio: fetch a call */
+        get: operations["fetch_call_simulator_twilio_2010_04_01_Accounts__account_sid__Calls__call_sid__json_get"];
+        put?: never;
+        /**
+         * Twilio: end a call
+         * @description `Status=canceled` ends a call still queued or ringing (an answered one goes on); `Status=completed` ends it in any state. Redirecting (`Url`, `Twiml`) is not simulated.
+         */
+        post: operations["update_call_simulator_twilio_2010_04_01_Accounts__account_sid__Calls__call_sid__json_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/simulator/twilio/2010-04-01/Accounts/{account_sid}/Conferences.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Twilio: list conferences
+         * @description Filters: `FriendlyName`, `Status` (`init`, `in-progress`, `completed`).
+         */
+        get: operations["list_conferences_simulator_twilio_2010_04_01_Accounts__account_sid__Conferences_json_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/simulator/twilio/2010-04-01/Accounts/{account_sid}/Conferences/{conference_sid}.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Twilio: fetch a conference */
+        get: operations["fetch_conference_simulator_twilio_2010_04_01_Accounts__account_sid__Conferences__conference_sid__json_get"];
+        put?: never;
+        /**
+         * Twilio: end a conference
+         * @description `Status=completed` ends it: every participant leaves, `conference-end` is reported with `ReasonConferenceEnded=conference-ended-via-api`.
+         */
+        post: operations["update_conference_simulator_twilio_2010_04_01_Accounts__account_sid__Conferences__conference_sid__json_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/simulator/twilio/2010-04-01/Accounts/{account_sid}/Conferences/{conference_sid}/Participants/{participant}.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Twilio: fetch a participant (by call SID or label) */
+        get: operations["fetch_participant_simulator_twilio_2010_04_01_Accounts__account_sid__Conferences__conference_sid__Participants__participant__json_get"];
+        put?: never;
+        /**
+         * Twilio: hold, mute or change a participant (by call SID or label)
+         * @description `Hold` (+ `HoldUrl`, `HoldMethod`: default GET; the held participant hears it), `Muted`, `EndConferenceOnExit`. As on Twilio, changing `EndConferenceOnExit` while the participant is on hold does not take effect (and no error says so): un-hold first.
+         */
+        post: operations["update_participant_simulator_twilio_2010_04_01_Accounts__account_sid__Conferences__conference_sid__Participants__participant__json_post"];
+        /**
+         * Twilio: remove a participant (by call SID or label)
+         * @description The participant leaves (`participant-leave`, `ReasonParticipantLeft=participant_kicked`); a leg that joined by TwiML goes on with what follows its `<Dial>` (nothing, here: it hangs up). One still ringing is canceled.
+         */
+        delete: operations["remove_participant_simulator_twilio_2010_04_01_Accounts__account_sid__Conferences__conference_sid__Participants__participant__json_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/simulator/twilio/2010-04-01/Accounts/{account_sid}/Conferences/{conference}/Participants.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Twilio: list a conference's participants
+         * @description Listing needs the CF SID.
+         */
+        get: operations["list_participants_simulator_twilio_2010_04_01_Accounts__account_sid__Conferences__conference__Participants_json_get"];
+        put?: never;
+        /**
+         * Twilio: dial a participant into a conference
+         * @description By the conference's friendly name (made if needed) or CF SID. Form fields `From`, `To`, `Label` (unique in the conference), `Timeout` (5-600), `StatusCallback` (+ `Event`, `Method`), `StartConferenceOnEnter`, `EndConferenceOnExit`, `Muted`, `WaitUrl` (+ `WaitMethod`), `ConferenceStatusCallback` (+ `Event`, `Method`).
+         */
+        post: operations["create_participant_simulator_twilio_2010_04_01_Accounts__account_sid__Conferences__conference__Participants_json_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AcceptIn */
+        AcceptIn: {
+            /**
+             * Device Id
+             * @description The answering device: its `registered` event's id.
+             */
+            device_id: string;
+        };
         /**
          * AgentOut
          * @example {
@@ -497,6 +841,25 @@ export interface components {
          * @enum {string}
          */
         AppEnv: "development" | "production";
+        /** AudioOut */
+        AudioOut: {
+            /** Length */
+            length?: number | null;
+            /**
+             * Loop
+             * @description 0: repeats until something else happens.
+             */
+            loop?: number | null;
+            /** Text */
+            text?: string | null;
+            /** Url */
+            url?: string | null;
+            /**
+             * Verb
+             * @enum {string}
+             */
+            verb: "Say" | "Play" | "Pause";
+        };
         /**
          * Availability
          * @description What the agent chose in the console.
@@ -535,6 +898,13 @@ export interface components {
             scope: string;
             /** Username */
             username: string;
+        };
+        /**
+         * CallEvent
+         * @description One of your calls (offered, live, or just ended) as it is now: legs, holds, transfers.
+         */
+        CallEvent: {
+            call: components["schemas"]["CallOut"];
         };
         /** CallEventOut */
         CallEventOut: {
@@ -614,7 +984,11 @@ export interface components {
             created_at: string;
             /** Ended At */
             ended_at: string | null;
-            /** Ended By */
+            /**
+             * Ended By
+             * @description Who hung up first: `customer`, `agent:<agent id>` or `external:<number>`; null while the call goes on or when Twilio did not say.
+             * @example customer
+             */
             ended_by: string | null;
             /** From Number */
             from_number: string;
@@ -705,20 +1079,151 @@ export interface components {
          * @enum {string}
          */
         CallStatus: "queued" | "ringing" | "in_progress" | "completed";
+        /** ConferenceOut */
+        ConferenceOut: {
+            /** Friendly Name */
+            friendly_name: string;
+            /** Muted */
+            muted: boolean;
+            /** On Hold */
+            on_hold: boolean;
+            /**
+             * Others
+             * @description Who the customer hears: the other connected participants not on hold.
+             */
+            others: string[];
+            /** Sid */
+            sid: string;
+            /**
+             * Status
+             * @description `init` (not started), `in-progress` or `completed`.
+             */
+            status: string;
+        };
         /**
          * ConfigOut
          * @example {
          *       "app_env": "development",
+         *       "transfer_to_numbers": false,
          *       "version": "0.1.0",
          *       "voice_mode": "simulated"
          *     }
          */
         ConfigOut: {
             app_env: components["schemas"]["AppEnv"];
+            /**
+             * Transfer To Numbers
+             * @description Whether agents may transfer calls to outside numbers (some are allowed).
+             */
+            transfer_to_numbers: boolean;
             /** Version */
             version: string;
             /** @description `simulated` drives the built-in Twilio simulator. */
             voice_mode: components["schemas"]["VoiceMode"];
+        };
+        /**
+         * CustomerCallIn
+         * @example {
+         *       "from": "+15551230000"
+         *     }
+         */
+        CustomerCallIn: {
+            /**
+             * From
+             * @description The customer's number (E.164).
+             */
+            from: string;
+            /**
+             * To
+             * @description The number dialed; the app's number by default.
+             */
+            to?: string | null;
+        };
+        /** CustomerCallOut */
+        CustomerCallOut: {
+            /** @description What plays to the customer now, if anything. */
+            audio: components["schemas"]["AudioOut"] | null;
+            /** Call Sid */
+            call_sid: string;
+            conference: components["schemas"]["ConferenceOut"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Ended At */
+            ended_at: string | null;
+            /** From */
+            from: string;
+            /**
+             * Heard
+             * @description What was played to the customer, oldest first (the last 50).
+             */
+            heard: components["schemas"]["AudioOut"][];
+            /**
+             * Hearing
+             * @description `ringing` (the app has not answered yet), `message` (TwiML speaking), `waiting` (conference not started: the wait URL), `conference` (talking), `hold` (hold music), `silence`, `ended`.
+             * @enum {string}
+             */
+            hearing: "ringing" | "message" | "waiting" | "conference" | "hold" | "silence" | "ended";
+            /**
+             * Status
+             * @description Twilio's CallStatus.
+             */
+            status: string;
+            /** To */
+            to: string;
+        };
+        /** DeviceCallOut */
+        DeviceCallOut: {
+            /** Call Sid */
+            call_sid: string;
+            /**
+             * Device Id
+             * @description The device that answered, once answered.
+             */
+            device_id: string | null;
+            /**
+             * From
+             * @description The caller (the app's caller id).
+             */
+            from: string;
+            /**
+             * Muted
+             * @description The answering device's microphone is muted.
+             */
+            muted: boolean;
+            /**
+             * Status
+             * @description Twilio's CallStatus: `ringing`, `in-progress`, `busy`, …
+             */
+            status: string;
+            /**
+             * To
+             * @description `client:<identity>`.
+             */
+            to: string;
+        };
+        /** DeviceOut */
+        DeviceOut: {
+            /** Device Id */
+            device_id: string;
+            /**
+             * Expires At
+             * Format: date-time
+             * @description When the device unregisters unless given a token.
+             */
+            expires_at: string;
+            /** Identity */
+            identity: string;
+        };
+        /**
+         * DirectoryEvent
+         * @description The whole directory, whenever any agent's presence may have changed.
+         */
+        DirectoryEvent: {
+            /** Agents */
+            agents: components["schemas"]["AgentOut"][];
         };
         /** ErrorBody */
         ErrorBody: {
@@ -735,6 +1240,16 @@ export interface components {
              */
             error: string;
         };
+        /**
+         * ErrorOut
+         * @description The app's error shape, which the simulator's own routes share (validation errors too).
+         */
+        ErrorOut: {
+            /** Detail */
+            detail: string;
+            /** Error */
+            error: string;
+        };
         /** HealthOut */
         HealthOut: {
             /**
@@ -742,6 +1257,13 @@ export interface components {
              * @example ok
              */
             status: string;
+        };
+        /**
+         * HelloEvent
+         * @description First event of a stream: who you are, as the directory shows you.
+         */
+        HelloEvent: {
+            me: components["schemas"]["AgentOut"];
         };
         /**
          * HoldIn
@@ -844,12 +1366,38 @@ export interface components {
              */
             token_type: string;
         };
+        /** MuteIn */
+        MuteIn: {
+            /** Muted */
+            muted: boolean;
+        };
         /**
          * Presence
          * @description What other agents see: the agent's choice, overridden by being on a call.
          * @enum {string}
          */
         Presence: "available" | "away" | "busy" | "offline";
+        /**
+         * QueueEvent
+         * @description Calls waiting for an agent now, oldest first.
+         */
+        QueueEvent: {
+            /** Calls */
+            calls: components["schemas"]["CallOut"][];
+        };
+        /** RejectIn */
+        RejectIn: {
+            /**
+             * Device Id
+             * @description The rejecting device (it gets no `canceled` of its own).
+             */
+            device_id?: string | null;
+        };
+        /**
+         * StreamEventData
+         * @description The JSON `data` of a stream event, by event name: `hello`, `directory`, `queue`, `call`.
+         */
+        StreamEventData: components["schemas"]["HelloEvent"] | components["schemas"]["DirectoryEvent"] | components["schemas"]["QueueEvent"] | components["schemas"]["CallEvent"];
         /**
          * TicketOut
          * @example {
@@ -965,6 +1513,20 @@ export interface components {
          * @enum {string}
          */
         TransferStatus: "dialing" | "ringing" | "consulting" | "completed" | "canceled" | "declined" | "no_answer" | "busy" | "failed";
+        /**
+         * TwilioErrorOut
+         * @description Twilio's REST error body.
+         */
+        TwilioErrorOut: {
+            /** Code */
+            code: number;
+            /** Message */
+            message: string;
+            /** More Info */
+            more_info: string;
+            /** Status */
+            status: number;
+        };
         /**
          * VoiceMode
          * @enum {string}
@@ -1682,13 +2244,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description An event stream (text/event-stream) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": unknown;
+                    "text/event-stream": components["schemas"]["StreamEventData"];
                 };
             };
             /** @description Missing, invalid or expired credentials */
@@ -2098,6 +2660,8 @@ export interface operations {
                     Hold?: boolean | null;
                     /** Muted */
                     Muted?: boolean | null;
+                    /** Participantcallstatus */
+                    ParticipantCallStatus?: string | null;
                     /** Participantlabel */
                     ParticipantLabel?: string | null;
                     /** Reasonconferenceended */
@@ -2260,6 +2824,1255 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_calls_simulator_customers_calls_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerCallOut"][];
+                };
+            };
+            /** @description Not logged in to the console */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    start_call_simulator_customers_calls_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerCallIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerCallOut"];
+                };
+            };
+            /** @description Not logged in to the console */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_call_simulator_customers_calls__call_sid__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerCallOut"];
+                };
+            };
+            /** @description Not logged in to the console */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such customer call */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    hang_up_simulator_customers_calls__call_sid__hangup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerCallOut"];
+                };
+            };
+            /** @description Not logged in to the console */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such customer call */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The call has already ended */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    calls_simulator_devices_calls_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceCallOut"][];
+                };
+            };
+            /** @description Missing, invalid or expired Voice access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    accept_simulator_devices_calls__call_sid__accept_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceCallOut"];
+                };
+            };
+            /** @description Missing, invalid or expired Voice access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The call did not ring this identity (`not_your_call`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such call (`call_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The call is not in a state for this (`not_ringing`, `not_connected`, `device_not_registered`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    hang_up_simulator_devices_calls__call_sid__hangup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceCallOut"];
+                };
+            };
+            /** @description Missing, invalid or expired Voice access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The call did not ring this identity (`not_your_call`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such call (`call_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The call is not in a state for this (`not_ringing`, `not_connected`, `device_not_registered`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    mute_simulator_devices_calls__call_sid__mute_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MuteIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceCallOut"];
+                };
+            };
+            /** @description Missing, invalid or expired Voice access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The call did not ring this identity (`not_your_call`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such call (`call_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The call is not in a state for this (`not_ringing`, `not_connected`, `device_not_registered`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    reject_simulator_devices_calls__call_sid__reject_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RejectIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceCallOut"];
+                };
+            };
+            /** @description Missing, invalid or expired Voice access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The call did not ring this identity (`not_your_call`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such call (`call_not_found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The call is not in a state for this (`not_ringing`, `not_connected`, `device_not_registered`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    stream_simulator_devices_stream_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Missing, invalid or expired Voice access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    update_token_simulator_devices__device_id__token_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceOut"];
+                };
+            };
+            /** @description Missing, invalid or expired Voice access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The device belongs to another identity */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such device registered (its stream has closed) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    create_call_simulator_twilio_2010_04_01_Accounts__account_sid__Calls_json_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Twilio would refuse the request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Not the account SID and auth token (Twilio error 20003) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description No such resource (Twilio error 20404) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    fetch_call_simulator_twilio_2010_04_01_Accounts__account_sid__Calls__call_sid__json_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_sid: string;
+                account_sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Twilio would refuse the request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Not the account SID and auth token (Twilio error 20003) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description No such resource (Twilio error 20404) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    update_call_simulator_twilio_2010_04_01_Accounts__account_sid__Calls__call_sid__json_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_sid: string;
+                account_sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Twilio would refuse the request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Not the account SID and auth token (Twilio error 20003) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description No such resource (Twilio error 20404) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_conferences_simulator_twilio_2010_04_01_Accounts__account_sid__Conferences_json_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Twilio would refuse the request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Not the account SID and auth token (Twilio error 20003) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description No such resource (Twilio error 20404) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    fetch_conference_simulator_twilio_2010_04_01_Accounts__account_sid__Conferences__conference_sid__json_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conference_sid: string;
+                account_sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Twilio would refuse the request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Not the account SID and auth token (Twilio error 20003) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description No such resource (Twilio error 20404) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    update_conference_simulator_twilio_2010_04_01_Accounts__account_sid__Conferences__conference_sid__json_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conference_sid: string;
+                account_sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Twilio would refuse the request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Not the account SID and auth token (Twilio error 20003) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description No such resource (Twilio error 20404) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    fetch_participant_simulator_twilio_2010_04_01_Accounts__account_sid__Conferences__conference_sid__Participants__participant__json_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conference_sid: string;
+                participant: string;
+                account_sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Twilio would refuse the request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Not the account SID and auth token (Twilio error 20003) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description No such resource (Twilio error 20404) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    update_participant_simulator_twilio_2010_04_01_Accounts__account_sid__Conferences__conference_sid__Participants__participant__json_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conference_sid: string;
+                participant: string;
+                account_sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Twilio would refuse the request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Not the account SID and auth token (Twilio error 20003) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description No such resource (Twilio error 20404) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    remove_participant_simulator_twilio_2010_04_01_Accounts__account_sid__Conferences__conference_sid__Participants__participant__json_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conference_sid: string;
+                participant: string;
+                account_sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Twilio would refuse the request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Not the account SID and auth token (Twilio error 20003) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description No such resource (Twilio error 20404) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_participants_simulator_twilio_2010_04_01_Accounts__account_sid__Conferences__conference__Participants_json_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conference: string;
+                account_sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Twilio would refuse the request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Not the account SID and auth token (Twilio error 20003) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description No such resource (Twilio error 20404) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    create_participant_simulator_twilio_2010_04_01_Accounts__account_sid__Conferences__conference__Participants_json_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conference: string;
+                account_sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Twilio would refuse the request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Not the account SID and auth token (Twilio error 20003) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description No such resource (Twilio error 20404) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwilioErrorOut"];
+                };
+            };
+            /** @description Malformed request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };

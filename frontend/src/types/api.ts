@@ -26,3 +26,14 @@ export type LegStatus = Schemas["LegStatus"];
 export type CallPage = Schemas["CallPage"];
 export type TransferRequest = Schemas["TransferIn"];
 export type HoldRequest = Schemas["HoldIn"];
+export type LegRole = Schemas["LegRole"];
+export type TransferMode = Schemas["TransferMode"];
+export type Ticket = Schemas["TicketOut"];
+/** One entry of a call's timeline: a Twilio callback as received. */
+export type TimelineEvent = Schemas["CallEventOut"];
+
+// The event stream's payloads (each event's JSON `data`, by event name).
+export type HelloEvent = Schemas["HelloEvent"];
+export type DirectoryEvent = Schemas["DirectoryEvent"];
+export type QueueEvent = Schemas["QueueEvent"];
+export type CallEvent = Schemas["CallEvent"];

@@ -1,1 +1,2 @@
-export { ActiveCallPanel } from "./components/active-call-panel";
+export { ActiveCallPanel, type SoftphoneLeg } from "./components/active-call-panel";
+export { IncomingCallBanner } from "./components/incoming-call-banner";

@@ -1,1 +1,2 @@
+export { meQueryOptions } from "./api/get-me";
 export { AvailabilityToggle } from "./components/availability-toggle";

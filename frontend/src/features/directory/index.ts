@@ -1,2 +1,2 @@
-export { agentsQueryOptions } from "./api/get-agents";
+export { agentsQueryOptions, useAgents } from "./api/get-agents";
 export { Directory } from "./components/directory";

@@ -1,3 +1,3 @@
 export { SoftphonePanel } from "./components/softphone-panel";
 export { SoftphoneProvider } from "./softphone-provider";
-export { useSoftphoneState } from "./use-softphone";
+export { useSoftphone, useSoftphoneState } from "./use-softphone";

@@ -20,7 +20,7 @@ describe("AvailabilityToggle", () => {
 
     expect(await screen.findByRole("radio", { name: "Available" })).toBeDisabled();
     expect(screen.getByText("Offline")).toBeInTheDocument();
-    expect(screen.getByText("You're offline until the softphone is ready.")).toBeInTheDocument();
+    expect(screen.getByText("Start the softphone to take calls.")).toBeInTheDocument();
     expect(screen.getByRole("radio", { name: "Away" })).toBeEnabled();
   });
 
@@ -35,11 +35,14 @@ describe("AvailabilityToggle", () => {
     });
     const { user, onChange } = renderToggle(true);
     expect(await screen.findByRole("radio", { name: "Available" })).toBeChecked();
+    // The badge and the switch's label.
+    expect(screen.getAllByText("Available")).toHaveLength(2);
 
     await user.click(screen.getByRole("radio", { name: "Away" }));
 
     await waitFor(() => expect(screen.getByRole("radio", { name: "Away" })).toBeChecked());
-    expect(screen.getByText("No new calls are offered to you.")).toBeInTheDocument();
+    expect(screen.getAllByText("Away")).toHaveLength(2);
+    expect(screen.getAllByText("Available")).toHaveLength(1);
     expect(sent).toEqual([{ availability: "away" }]);
     expect(onChange).toHaveBeenCalledWith(expect.objectContaining<Partial<Agent>>({ availability: "away" }));
     server.events.removeAllListeners();
@@ -62,8 +65,9 @@ describe("AvailabilityToggle", () => {
 
     await user.click(await screen.findByRole("radio", { name: "Available" }));
 
-    expect(await screen.findByText("Couldn't change your status.")).toBeInTheDocument();
-    expect(screen.getByText("Finish your call first.")).toBeInTheDocument();
+    expect(await screen.findByRole("alert")).toHaveTextContent(
+      "Couldn't change your status: Finish your call first.",
+    );
     expect(screen.getByRole("radio", { name: "Away" })).toBeChecked();
   });
 });

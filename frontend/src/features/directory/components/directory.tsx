@@ -12,7 +12,7 @@ import { useState } from "react";
 import { ErrorAlert } from "../../../components/ui/error-alert";
 import type { Agent } from "../../../types/api";
 import { useAgents } from "../api/get-agents";
-import { filterAgents } from "../filter-agents";
+import { filterAgents } from "../../../lib/filter-agents";
 import { PresenceBadge } from "./presence-badge";
 
 function AgentRow({ agent, isYou }: { agent: Agent; isYou: boolean }) {
@@ -41,8 +41,14 @@ function AgentRow({ agent, isYou }: { agent: Agent; isYou: boolean }) {
   );
 }
 
-export function Directory({ currentAgentId }: { currentAgentId: string }) {
-  const agents = useAgents();
+interface DirectoryProps {
+  currentAgentId: string;
+  /** Whether the event stream keeps the directory up to date; if not, it is polled. */
+  live?: boolean;
+}
+
+export function Directory({ currentAgentId, live = false }: DirectoryProps) {
+  const agents = useAgents({ poll: !live });
   const [search, setSearch] = useState("");
   const shown = filterAgents(agents.data ?? [], search);
 

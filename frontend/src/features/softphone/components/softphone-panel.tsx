@@ -33,7 +33,12 @@ const MICROPHONE: Record<MicrophoneState, string> = {
   unavailable: "Unavailable: open the console over https.",
 };
 
-export function SoftphonePanel() {
+interface SoftphonePanelProps {
+  /** Answer, mute and hang up here; off where the console's call panels do it. */
+  showCallControls?: boolean;
+}
+
+export function SoftphonePanel({ showCallControls = true }: SoftphonePanelProps) {
   const softphone = useSoftphone();
   const { status, microphone, problem, call } = useSoftphoneState();
   const { variant, label, detail } = STATUS[status];
@@ -62,7 +67,7 @@ export function SoftphonePanel() {
             <Text as="p">{problem.action}</Text>
           </Alert>
         )}
-        {call !== null && <CallControls call={call} />}
+        {showCallControls && call !== null && <CallControls call={call} />}
         <Box>
           {running ? (
             <Button variant="secondary" onClick={() => softphone.stop()}>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import type { Agent } from "../../types/api";
+import type { Agent } from "../types/api";
 import { filterAgents } from "./filter-agents";
 
 const agents: Agent[] = [

@@ -1,4 +1,4 @@
-import type { Agent } from "../../types/api";
+import type { Agent } from "../types/api";
 
 /** Agents whose name or id contains the search text, ignoring case, accents and extra spaces. */
 export function filterAgents(agents: readonly Agent[], search: string): Agent[] {

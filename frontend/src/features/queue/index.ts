@@ -1,0 +1,2 @@
+export { queueQueryOptions } from "./api/get-queue";
+export { QueuePanel } from "./components/queue-panel";
