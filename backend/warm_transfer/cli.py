@@ -29,7 +29,7 @@ DEV_AGENTS = (
     ("agent2", "Agent Two", "agent2-dev-password"),
 )
 
-GRACEFUL_SHUTDOWN_SECONDS = 10
+GRACEFUL_SHUTDOWN_SECONDS = 5
 
 app = typer.Typer(help="Warm Transfer: warm transfers on Twilio Voice.", no_args_is_help=True)
 agents_app = typer.Typer(help="Manage agents.", no_args_is_help=True)
