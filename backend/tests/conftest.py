@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -57,6 +59,23 @@ async def _ensure_database(url: str) -> None:
             if not exists:
                 await connection.execute(text(f'CREATE DATABASE "{target.database}"'))
     finally:
+        await admin.dispose()
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(prefix: str) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database beside TEST_DATABASE_URL's, dropped afterwards."""
+    assert TEST_DATABASE_URL is not None
+    url = make_url(TEST_DATABASE_URL)
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         await admin.dispose()
 
 

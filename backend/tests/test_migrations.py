@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,10 +11,9 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect, make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import Connection, inspect
 
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import TEST_DATABASE_URL, scratch_database
 from warm_transfer.cli import alembic_config
 from warm_transfer.db import create_engine
 from warm_transfer.models import Base
@@ -36,18 +34,8 @@ async def empty_database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'migrated.db'}"
         return
-    assert TEST_DATABASE_URL is not None
-    url = make_url(TEST_DATABASE_URL)
-    name = f"wt_migrations_{uuid.uuid4().hex[:8]}"
-    admin = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    async with scratch_database("wt_migrations") as url:
+        yield url
 
 
 def _diff(connection: Connection) -> list[object]:

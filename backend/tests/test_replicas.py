@@ -10,7 +10,6 @@ import os
 import socket
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,10 +17,10 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import TEST_DATABASE_URL, scratch_database
 from tests.sse import EventReader, serve
 from tests.twilio import sid, sign
 
@@ -57,18 +56,8 @@ def _free_port() -> int:
 
 @pytest.fixture
 async def database() -> AsyncIterator[str]:
-    assert TEST_DATABASE_URL is not None
-    url = make_url(TEST_DATABASE_URL)
-    name = f"wt_replicas_{uuid.uuid4().hex[:8]}"
-    admin = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    async with scratch_database("wt_replicas") as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = BACKEND_DIR / "data"
-DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - refused in production
+DEV_SECRET_KEY = "dev-only-secret-key-change-me-in-production"  # noqa: S105 - refused in production
 TWILIO_API_BASE_URL = "https://api.twilio.com"
 # Stand-ins for the simulator, which needs an account SID and a signing key of its own.
 SIMULATED_ACCOUNT_SID = "AC" + "0" * 32

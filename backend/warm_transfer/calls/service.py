@@ -16,13 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from warm_transfer.agents import repository as agents
 from warm_transfer.agents.models import Agent, Availability
-from warm_transfer.calls import repository
+from warm_transfer.calls import access, repository
 from warm_transfer.calls.errors import (
-    CallEnded,
     CallNotFound,
     ConferenceNotReady,
     LegNotFound,
-    NotOnCall,
 )
 from warm_transfer.calls.models import Call, CallEvent, CallLeg, CallStatus, LegRole, LegStatus
 from warm_transfer.calls.schemas import CallOut, CallPage
@@ -91,8 +89,8 @@ async def timeline(session: AsyncSession, *, call_id: int) -> Sequence[CallEvent
 async def hold_customer(
     session: AsyncSession, *, call_id: int, agent: Agent, hold: bool, voice: Voice
 ) -> Call:
-    call = await _live_call(session, call_id)
-    _connected_leg(call, agent)
+    call = await access.live_call(session, call_id)
+    access.connected_leg(call, agent)
     if call.conference_sid is None:
         raise ConferenceNotReady
     customer = repository.customer_leg(call)
@@ -100,7 +98,7 @@ async def hold_customer(
         await session.commit()  # no transaction stays open while Twilio answers
         step = ops.hold(call.conference_sid, customer.label, on=hold, hold_url=voice.urls.hold())
         await _now(voice, [step])
-        call = await _reload(session, call_id)
+        call = await access.reload(session, call_id)
         repository.customer_leg(call).on_hold = hold
         await session.flush()
     return call
@@ -108,8 +106,8 @@ async def hold_customer(
 
 async def leave_call(session: AsyncSession, *, call_id: int, agent: Agent, voice: Voice) -> Call:
     """The agent hangs up from the console; the customer is never left alone in silence."""
-    call = await _live_call(session, call_id)
-    leg = _connected_leg(call, agent)
+    call = await access.live_call(session, call_id)
+    leg = access.connected_leg(call, agent)
     assert leg.call_sid is not None  # noqa: S101 - a connected leg has its CallSid
     transfer = repository.active_transfer(call)
     if transfer is not None and transfer.from_agent_id == agent.id:
@@ -117,7 +115,7 @@ async def leave_call(session: AsyncSession, *, call_id: int, agent: Agent, voice
             await transfers.complete_transfer(
                 session, call_id=call_id, transfer_id=transfer.id, agent=agent, voice=voice
             )
-            return await _reload(session, call_id)
+            return await access.reload(session, call_id)
         # The target still rings: the customer holds for them (a cold transfer from here on).
         await session.commit()
         customer = repository.customer_leg(call)
@@ -126,9 +124,11 @@ async def leave_call(session: AsyncSession, *, call_id: int, agent: Agent, voice
             music = voice.urls.hold()
             steps.insert(0, ops.hold(call.conference_sid, customer.label, on=True, hold_url=music))
         await _now(voice, steps)
-        call = await _reload(session, call_id)
+        call = await access.reload(session, call_id)
         repository.customer_leg(call).on_hold = call.conference_sid is not None
-        await routing.release_agent_leg(session, leg=_same(call, leg), status=LegStatus.completed)
+        await routing.release_agent_leg(
+            session, leg=access.same_leg(call, leg), status=LegStatus.completed
+        )
         return call
     sole = call.owner_agent_id == agent.id and transfer is None
     await session.commit()
@@ -136,11 +136,13 @@ async def leave_call(session: AsyncSession, *, call_id: int, agent: Agent, voice
         await _now(voice, [ops.end_conference(call.conference_sid)])
     else:
         await _now(voice, [ops.end_call(leg.call_sid)])
-    call = await _reload(session, call_id)
+    call = await access.reload(session, call_id)
     if sole:
         await _end_call(session, call=call, ended_by=leg.call_sid, voice=voice)
     else:
-        await _end_leg(session, leg=_same(call, leg), status=LegStatus.completed, voice=voice)
+        await _end_leg(
+            session, leg=access.same_leg(call, leg), status=LegStatus.completed, voice=voice
+        )
     return call
 
 
@@ -451,32 +453,6 @@ def _who(call: Call, call_sid: str | None) -> str | None:
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-async def _live_call(session: AsyncSession, call_id: int) -> Call:
-    call = await get_call(session, call_id=call_id)
-    if call.status is CallStatus.completed:
-        raise CallEnded(f"Call {call_id} has ended")
-    return call
-
-
-async def _reload(session: AsyncSession, call_id: int) -> Call:
-    call = await repository.get(session, call_id, fresh=True)
-    assert call is not None  # noqa: S101 - calls are never deleted while in use
-    return call
-
-
-def _same(call: Call, leg: CallLeg) -> CallLeg:
-    fresh = repository.leg_by_id(call, leg.id)
-    assert fresh is not None  # noqa: S101 - legs are never deleted
-    return fresh
-
-
-def _connected_leg(call: Call, agent: Agent) -> CallLeg:
-    leg = repository.connected_agent_leg(call, agent.id)
-    if leg is None:
-        raise NotOnCall(f"You are not connected to call {call.id}")
-    return leg
 
 
 async def _now(voice: Voice, steps: list[ops.ConferenceOp]) -> None:

@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from warm_transfer.agents import repository as agents
 from warm_transfer.agents.models import Agent, Availability
 from warm_transfer.agents.presence import online_since
+from warm_transfer.calls import access
 from warm_transfer.calls import repository as calls
-from warm_transfer.calls.errors import CallEnded, CallNotFound, ConferenceNotReady, NotOnCall
+from warm_transfer.calls.errors import ConferenceNotReady
 from warm_transfer.calls.models import Call, CallLeg, CallStatus, LegRole, LegStatus
 from warm_transfer.db import utcnow
 from warm_transfer.errors import Conflict, Forbidden, NotFound, UpstreamError
@@ -98,8 +99,8 @@ def number_allowed(number: str, allowed: list[str]) -> bool:
 async def start_transfer(
     session: AsyncSession, *, call_id: int, agent: Agent, request: TransferIn, voice: Voice
 ) -> Transfer:
-    call = await _load(session, call_id)
-    owner = _connected_leg(call, agent)
+    call = await access.live_call(session, call_id)
+    owner = access.connected_leg(call, agent)
     if call.conference_sid is None or owner.call_sid is None:
         raise ConferenceNotReady
     if calls.active_transfer(call) is not None:
@@ -138,19 +139,19 @@ async def start_transfer(
             undo.append(ops.hold(conference, customer.label, on=False, hold_url=voice.urls.hold()))
         undo.append(ops.end_on_exit(conference, owner.call_sid, on=True))
         await voice.now_or_never(undo)
-        call = await _reload(session, call_id)
-        leg, transfer = _same(call, leg), _same_transfer(call, transfer)
+        call = await access.reload(session, call_id)
+        leg, transfer = access.same_leg(call, leg), _same_transfer(call, transfer)
         await routing.release_agent_leg(session, leg=leg, status=LegStatus.failed)
         _finish(transfer, TransferStatus.failed, "Twilio could not dial the target")
         await session.commit()
         raise UpstreamError(str(exc)) from exc
 
-    call = await _reload(session, call_id)
-    leg, transfer = _same(call, leg), _same_transfer(call, transfer)
+    call = await access.reload(session, call_id)
+    leg, transfer = access.same_leg(call, leg), _same_transfer(call, transfer)
     leg.call_sid = leg.call_sid or target_sid
     if leg.status is LegStatus.dialing:
         leg.status = LegStatus.queued
-    _same(call, owner).end_conference_on_exit = False
+    access.same_leg(call, owner).end_conference_on_exit = False
     if hold_customer:
         calls.customer_leg(call).on_hold = True
     if not transfer.status.is_active:
@@ -164,7 +165,7 @@ async def start_transfer(
 async def cancel_transfer(
     session: AsyncSession, *, call_id: int, transfer_id: int, agent: Agent, voice: Voice
 ) -> Transfer:
-    call = await _load(session, call_id)
+    call = await access.live_call(session, call_id)
     transfer = _transfer(call, transfer_id)
     owner = _transferring_leg(call, transfer, agent)
     target = calls.leg_by_id(call, transfer.target_leg_id)
@@ -175,13 +176,13 @@ async def cancel_transfer(
     except TelephonyError as exc:
         raise UpstreamError(str(exc)) from exc
 
-    call = await _reload(session, call_id)
+    call = await access.reload(session, call_id)
     transfer = _same_transfer(call, transfer)
     if transfer.status.is_active:
         _finish(transfer, TransferStatus.canceled, f"canceled by {agent.id}")
-        if target is not None and not (target := _same(call, target)).status.is_final:
+        if target is not None and not (target := access.same_leg(call, target)).status.is_final:
             await routing.release_agent_leg(session, leg=target, status=LegStatus.canceled)
-        _give_back(call, _same(call, owner))
+        _give_back(call, access.same_leg(call, owner))
     await session.flush()
     return transfer
 
@@ -189,7 +190,7 @@ async def cancel_transfer(
 async def complete_transfer(
     session: AsyncSession, *, call_id: int, transfer_id: int, agent: Agent, voice: Voice
 ) -> Transfer:
-    call = await _load(session, call_id)
+    call = await access.live_call(session, call_id)
     transfer = _transfer(call, transfer_id)
     owner = _transferring_leg(call, transfer, agent)
     target = calls.leg_by_id(call, transfer.target_leg_id)
@@ -202,11 +203,15 @@ async def complete_transfer(
     except TelephonyError as exc:
         raise UpstreamError(str(exc)) from exc
 
-    call = await _reload(session, call_id)
+    call = await access.reload(session, call_id)
     transfer = _same_transfer(call, transfer)
     if transfer.status.is_active:
-        _hand_over(call, transfer, _same(call, target), f"{agent.id} handed the call over")
-        await routing.release_agent_leg(session, leg=_same(call, owner), status=LegStatus.completed)
+        _hand_over(
+            call, transfer, access.same_leg(call, target), f"{agent.id} handed the call over"
+        )
+        await routing.release_agent_leg(
+            session, leg=access.same_leg(call, owner), status=LegStatus.completed
+        )
     await session.flush()
     return transfer
 
@@ -286,36 +291,8 @@ def on_call_ended(call: Call) -> None:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-async def _load(session: AsyncSession, call_id: int) -> Call:
-    call = await calls.get(session, call_id)
-    if call is None:
-        raise CallNotFound(f"Call {call_id} not found")
-    if call.status is CallStatus.completed:
-        raise CallEnded(f"Call {call_id} has ended")
-    return call
-
-
-async def _reload(session: AsyncSession, call_id: int) -> Call:
-    call = await calls.get(session, call_id, fresh=True)
-    assert call is not None  # noqa: S101 - calls are never deleted while in use
-    return call
-
-
-def _same(call: Call, leg: CallLeg) -> CallLeg:
-    fresh = calls.leg_by_id(call, leg.id)
-    assert fresh is not None  # noqa: S101 - legs are never deleted
-    return fresh
-
-
 def _same_transfer(call: Call, transfer: Transfer) -> Transfer:
     return next(t for t in call.transfers if t.id == transfer.id)
-
-
-def _connected_leg(call: Call, agent: Agent) -> CallLeg:
-    leg = calls.connected_agent_leg(call, agent.id)
-    if leg is None:
-        raise NotOnCall(f"You are not connected to call {call.id}")
-    return leg
 
 
 def _live_leg(call: Call, agent_id: str | None) -> CallLeg | None:
