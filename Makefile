@@ -11,12 +11,13 @@ BIN := $(CURDIR)/$(VENV)/bin
 BACKEND_STAMP := $(VENV)/.installed-stamp
 CONTRACT_STAMP := backend/tests/contract/node_modules/.installed-stamp
 FRONTEND_STAMP := frontend/node_modules/.installed-stamp
+BENCH_STAMP := $(VENV)/.bench-stamp
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 # The backend suite runs a second time on PostgreSQL (created if missing; trust auth on loopback).
 TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/warm_transfer_test
 
 .PHONY: help install run migrate console dev test lint typecheck backend-test frontend-test \
-	api-types check-api-types clean
+	api-types check-api-types bench clean
 
 help: ## Show the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -33,6 +34,10 @@ $(CONTRACT_STAMP): backend/tests/contract/package-lock.json
 
 $(FRONTEND_STAMP): frontend/package-lock.json
 	$(NPM_CI) --prefix frontend
+	@touch $@
+
+$(BENCH_STAMP): bench/requirements.txt $(BACKEND_STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	@touch $@
 
 install: $(BACKEND_STAMP) $(FRONTEND_STAMP) ## Install the backend (backend/.venv) and the console
@@ -56,6 +61,7 @@ dev: migrate ## Vite's dev server (http://127.0.0.1:5173, proxying to the backen
 
 lint: install ## ruff (lint + format check), eslint + prettier
 	cd backend && $(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check bench && $(BIN)/ruff format --check bench
 	npm run --prefix frontend lint
 
 typecheck: install ## mypy --strict on the package, tsc --noEmit on the console
@@ -80,6 +86,9 @@ check-api-types: api-types ## Fail when the committed API types are out of date
 	  (echo "API types are stale: run 'make api-types' and commit the result" >&2; exit 1)
 
 test: lint typecheck check-api-types backend-test frontend-test ## Every check and test
+
+bench: install $(BENCH_STAMP) ## Load-test the webhooks on loopback against a Twilio double; prints a table (BENCH_ARGS=--quick)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean: ## Remove installed dependencies and local data
 	rm -rf $(VENV) backend/data backend/tests/contract/node_modules frontend/node_modules frontend/dist

@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         http = httpx.AsyncClient(
             transport=api_transport,
             timeout=httpx.Timeout(settings.twilio_http_timeout_seconds, connect=5.0),
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
         )
         gateway = TwilioGateway(
             account_sid=settings.account_sid,
