@@ -87,7 +87,7 @@ check-api-types: api-types ## Fail when the committed API types are out of date
 
 test: lint typecheck check-api-types backend-test frontend-test ## Every check and test
 
-bench: install $(BENCH_STAMP) ## Load-test the webhooks on loopback against a Twilio double; prints a table (BENCH_ARGS=--quick)
+bench: $(BACKEND_STAMP) $(BENCH_STAMP) ## Load-test the webhooks on loopback against a Twilio double; prints a table (BENCH_ARGS=--quick)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean: ## Remove installed dependencies and local data
