@@ -13,14 +13,16 @@ CONTRACT_STAMP := backend/tests/contract/node_modules/.installed-stamp
 FRONTEND_STAMP := frontend/node_modules/.installed-stamp
 BENCH_STAMP := $(VENV)/.bench-stamp
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
+# Debian's Chromium, driven by playwright-core (no browser download); installed when missing.
+CHROMIUM ?= /usr/bin/chromium
 # The backend suite runs a second time on PostgreSQL (created if missing; trust auth on loopback).
 TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/warm_transfer_test
 
 .PHONY: help install run migrate console dev test lint typecheck backend-test frontend-test \
-	api-types check-api-types bench clean
+	frontend-e2e api-types check-api-types bench clean
 
 help: ## Show the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 $(BACKEND_STAMP): backend/pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -77,6 +79,10 @@ frontend-test: install ## Console tests (Vitest), production build and its size 
 	npm run --prefix frontend build
 	npm run --prefix frontend bundle-size
 
+frontend-e2e: install console ## End-to-end tests in Debian's Chromium against the real backend (simulated voice)
+	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	cd frontend && CHROMIUM_PATH=$(CHROMIUM) npm run e2e
+
 api-types: install ## Regenerate backend/openapi.json and the console's API types from it
 	cd backend && $(BIN)/python -m warm_transfer.openapi > openapi.json
 	npm run --prefix frontend gen:api
@@ -85,7 +91,7 @@ check-api-types: api-types ## Fail when the committed API types are out of date
 	git diff --exit-code -- backend/openapi.json frontend/src/types/api.gen.ts || \
 	  (echo "API types are stale: run 'make api-types' and commit the result" >&2; exit 1)
 
-test: lint typecheck check-api-types backend-test frontend-test ## Every check and test
+test: lint typecheck check-api-types backend-test frontend-test frontend-e2e ## Every check and test
 
 bench: $(BACKEND_STAMP) $(BENCH_STAMP) ## Load-test the webhooks on loopback against a Twilio double; prints a table (BENCH_ARGS=--quick)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -13,6 +13,7 @@ import { AvailabilityToggle } from "../features/availability";
 import { agentsQueryOptions, Directory, useAgents } from "../features/directory";
 import { LiveIndicator, useEventStream } from "../features/events";
 import { QueuePanel } from "../features/queue";
+import { SimulatorPanel } from "../features/simulator";
 import { SoftphonePanel, SoftphoneProvider, useSoftphone, useSoftphoneState } from "../features/softphone";
 import { TransferPanel } from "../features/transfers";
 import { useMyCalls } from "../lib/live-calls";
@@ -111,6 +112,7 @@ function ConsoleLayout({ session }: { session: Session }) {
             {current !== null && <TransferPanel call={current} agentId={agentId} agents={agents} />}
           </ActiveCallPanel>
           <SoftphonePanel showCallControls={false} />
+          <SimulatorPanel />
         </Box>
         <Box display="flex" flexDirection="column" rowGap="space60">
           <QueuePanel live={live} />

@@ -29,6 +29,9 @@ export type HoldRequest = Schemas["HoldIn"];
 export type LegRole = Schemas["LegRole"];
 export type TransferMode = Schemas["TransferMode"];
 export type Ticket = Schemas["TicketOut"];
+/** Simulated voice mode only: the built-in Twilio simulator's customers. */
+export type CustomerCall = Schemas["CustomerCallOut"];
+export type CustomerCallRequest = Schemas["CustomerCallIn"];
 /** One entry of a call's timeline: a Twilio callback as received. */
 export type TimelineEvent = Schemas["CallEventOut"];
 

@@ -11,9 +11,13 @@ export const createVoiceDevice: VoiceDeviceFactory = async (mode, token) => {
       const { TwilioVoiceDevice } = await import("./twilio-device");
       return new TwilioVoiceDevice(token);
     }
-    case "simulated":
+    case "simulated": {
+      const { SimulatedVoiceDevice } = await import("./simulated-device");
+      return new SimulatedVoiceDevice(token);
+    }
+    default:
       throw new UnsupportedVoiceModeError(
-        "The server runs in simulated voice mode, which this console can't drive yet.",
+        `The server runs in voice mode "${String(mode)}", which this console can't drive.`,
       );
   }
 };

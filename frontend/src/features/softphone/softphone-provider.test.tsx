@@ -218,8 +218,10 @@ describe("SoftphoneProvider", () => {
       expect(screen.queryByText("The softphone's access expired or was refused.")).not.toBeInTheDocument();
     });
 
-    it("says when the server's voice mode isn't supported yet", async () => {
-      server.use(http.get("/api/config", () => HttpResponse.json({ ...config, voice_mode: "simulated" })));
+    it("says when the server's voice mode isn't one this console knows", async () => {
+      server.use(
+        http.get("/api/config", () => HttpResponse.json({ ...config, voice_mode: "carrier-pigeon" })),
+      );
       signIn();
       const { user } = renderWithProviders(
         <SoftphoneProvider microphone={fakeMicrophone()}>
@@ -230,7 +232,7 @@ describe("SoftphoneProvider", () => {
       await user.click(screen.getByRole("button", { name: "Start softphone" }));
 
       expect(
-        await screen.findByText(/simulated voice mode, which this console can't drive yet/),
+        await screen.findByText(/voice mode "carrier-pigeon", which this console can't drive/),
       ).toBeInTheDocument();
     });
   });
