@@ -63,7 +63,11 @@ def create_engine(database_url: str) -> AsyncEngine:
         return create_async_engine(url, pool_pre_ping=True)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    # One connection: SQLite has one writer anyway, and waiting for the pool is an asyncio wait,
+    # where waiting for SQLite's lock is a sleep-and-retry loop that makes latency spiky.
+    engine = create_async_engine(
+        url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=30
+    )
     _configure_sqlite(engine)
     return engine
 
