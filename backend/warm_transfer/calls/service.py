@@ -25,10 +25,8 @@ from warm_transfer.calls.errors import (
 from warm_transfer.calls.models import Call, CallEvent, CallLeg, CallStatus, LegRole, LegStatus
 from warm_transfer.calls.schemas import CallOut, CallPage
 from warm_transfer.db import utcnow
-from warm_transfer.errors import UpstreamError
 from warm_transfer.routing import service as routing
 from warm_transfer.telephony import ops
-from warm_transfer.telephony.gateway import TelephonyError
 from warm_transfer.telephony.voice import Voice
 from warm_transfer.transfers import service as transfers
 from warm_transfer.transfers.models import TransferStatus
@@ -97,7 +95,7 @@ async def hold_customer(
     if customer.on_hold is not hold:
         await session.commit()  # no transaction stays open while Twilio answers
         step = ops.hold(call.conference_sid, customer.label, on=hold, hold_url=voice.urls.hold())
-        await _now(voice, [step])
+        await voice.now([step])
         call = await access.reload(session, call_id)
         repository.customer_leg(call).on_hold = hold
         await session.flush()
@@ -123,7 +121,7 @@ async def leave_call(session: AsyncSession, *, call_id: int, agent: Agent, voice
         if not customer.on_hold and call.conference_sid:
             music = voice.urls.hold()
             steps.insert(0, ops.hold(call.conference_sid, customer.label, on=True, hold_url=music))
-        await _now(voice, steps)
+        await voice.now(steps)
         call = await access.reload(session, call_id)
         repository.customer_leg(call).on_hold = call.conference_sid is not None
         await routing.release_agent_leg(
@@ -133,9 +131,9 @@ async def leave_call(session: AsyncSession, *, call_id: int, agent: Agent, voice
     sole = call.owner_agent_id == agent.id and transfer is None
     await session.commit()
     if sole and call.conference_sid:
-        await _now(voice, [ops.end_conference(call.conference_sid)])
+        await voice.now([ops.end_conference(call.conference_sid)])
     else:
-        await _now(voice, [ops.end_call(leg.call_sid)])
+        await voice.now([ops.end_call(leg.call_sid)])
     call = await access.reload(session, call_id)
     if sole:
         await _end_call(session, call=call, ended_by=leg.call_sid, voice=voice)
@@ -453,10 +451,3 @@ def _who(call: Call, call_sid: str | None) -> str | None:
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-async def _now(voice: Voice, steps: list[ops.ConferenceOp]) -> None:
-    try:
-        await voice.now(steps)
-    except TelephonyError as exc:
-        raise UpstreamError(str(exc)) from exc

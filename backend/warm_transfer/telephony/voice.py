@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from warm_transfer.config import Settings
+from warm_transfer.errors import UpstreamError
 from warm_transfer.jobs.queue import JobQueue
 from warm_transfer.telephony.gateway import TelephonyError, TelephonyGateway
 from warm_transfer.telephony.ops import ConferenceOp, run_ops
@@ -26,8 +27,11 @@ class Voice:
         return CallbackUrls(self.settings.public_base_url)
 
     async def now(self, ops: list[ConferenceOp]) -> None:
-        """For an API request: run the ops before answering; a failure raises TelephonyError."""
-        await run_ops(self.gateway, ops)
+        """For an API request: run the ops before answering; a failure is the request's 502."""
+        try:
+            await run_ops(self.gateway, ops)
+        except TelephonyError as exc:
+            raise UpstreamError(str(exc)) from exc
 
     async def now_or_never(self, ops: list[ConferenceOp]) -> None:
         """Undo after a failure: worth a try, and nothing to report if it fails too."""

@@ -133,7 +133,7 @@ async def start_transfer(
                 end_conference_on_exit=False,
             )
         )
-    except TelephonyError as exc:
+    except (TelephonyError, UpstreamError) as exc:
         undo = []
         if hold_customer and not customer.on_hold:
             undo.append(ops.hold(conference, customer.label, on=False, hold_url=voice.urls.hold()))
@@ -165,16 +165,10 @@ async def start_transfer(
 async def cancel_transfer(
     session: AsyncSession, *, call_id: int, transfer_id: int, agent: Agent, voice: Voice
 ) -> Transfer:
-    call = await access.live_call(session, call_id)
-    transfer = _transfer(call, transfer_id)
-    owner = _transferring_leg(call, transfer, agent)
-    target = calls.leg_by_id(call, transfer.target_leg_id)
+    call, transfer, owner, target = await _under_way(session, call_id, transfer_id, agent)
     await session.commit()  # no transaction stays open while Twilio answers
     hang_up = [ops.end_call(target.call_sid)] if target and target.call_sid else []
-    try:
-        await voice.now([*hang_up, *_give_back_ops(call, owner)])
-    except TelephonyError as exc:
-        raise UpstreamError(str(exc)) from exc
+    await voice.now([*hang_up, *_give_back_ops(call, owner)])
 
     call = await access.reload(session, call_id)
     transfer = _same_transfer(call, transfer)
@@ -190,18 +184,12 @@ async def cancel_transfer(
 async def complete_transfer(
     session: AsyncSession, *, call_id: int, transfer_id: int, agent: Agent, voice: Voice
 ) -> Transfer:
-    call = await access.live_call(session, call_id)
-    transfer = _transfer(call, transfer_id)
-    owner = _transferring_leg(call, transfer, agent)
-    target = calls.leg_by_id(call, transfer.target_leg_id)
+    call, transfer, owner, target = await _under_way(session, call_id, transfer_id, agent)
     if transfer.status is not TransferStatus.consulting or target is None or not target.call_sid:
         raise TargetNotConnected
     assert owner.call_sid is not None  # noqa: S101 - a connected leg has its CallSid
     await session.commit()  # no transaction stays open while Twilio answers
-    try:
-        await voice.now([*_hand_over_ops(call, target), ops.end_call(owner.call_sid)])
-    except TelephonyError as exc:
-        raise UpstreamError(str(exc)) from exc
+    await voice.now([*_hand_over_ops(call, target), ops.end_call(owner.call_sid)])
 
     call = await access.reload(session, call_id)
     transfer = _same_transfer(call, transfer)
@@ -304,6 +292,16 @@ def _transfer(call: Call, transfer_id: int) -> Transfer:
     if transfer is None:
         raise TransferNotFound(f"Transfer {transfer_id} not found on call {call.id}")
     return transfer
+
+
+async def _under_way(
+    session: AsyncSession, call_id: int, transfer_id: int, agent: Agent
+) -> tuple[Call, Transfer, CallLeg, CallLeg | None]:
+    """A transfer the agent started and may still act on: the call, it, their leg, the target's."""
+    call = await access.live_call(session, call_id)
+    transfer = _transfer(call, transfer_id)
+    owner = _transferring_leg(call, transfer, agent)
+    return call, transfer, owner, calls.leg_by_id(call, transfer.target_leg_id)
 
 
 def _transferring_leg(call: Call, transfer: Transfer, agent: Agent) -> CallLeg:
