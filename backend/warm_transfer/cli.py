@@ -224,16 +224,19 @@ def _simulator(
         )
         raise typer.Exit(2)
 
-    async def first_agent(session: AsyncSession) -> str:
-        known = [agent.id for agent in await agents.list_agents(session)]
+    async def acting_agent(session: AsyncSession) -> tuple[str, int]:
+        known = {agent.id: agent.session_version for agent in await agents.list_agents(session)}
         if as_agent is not None and as_agent not in known:
             raise agents.AgentNotFound(f"Agent {as_agent!r} not found")
         if not known:
             raise agents.AgentNotFound("No agents yet: run `warm-transfer migrate` (development)")
-        return as_agent or known[0]
+        agent_id = as_agent or next(iter(known))
+        return agent_id, known[agent_id]
 
+    agent_id, session_version = _in_session(acting_agent)
     token = issue_access_token(
-        agent_id=_in_session(first_agent),
+        agent_id=agent_id,
+        session_version=session_version,
         secret_key=settings.secret_key.get_secret_value(),
         ttl_seconds=60,
     )

@@ -9,7 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+from limits import parse as parse_rate_limit
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
@@ -61,7 +62,15 @@ class Settings(BaseSettings):
     transfer_allowed_numbers: list[str] = []
     hold_music_url: str = "http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3"
     cors_origins: list[str] = []
+    # Failed logins allowed per agent id and per client address, in a moving window.
+    login_rate_limit: str = "10/minute"
     log_level: str = "INFO"
+
+    @field_validator("login_rate_limit")
+    @classmethod
+    def _valid_rate_limit(cls, value: str) -> str:
+        parse_rate_limit(value)  # "10/minute", "5 per 30 seconds"; raises ValueError otherwise
+        return value
 
     @model_validator(mode="after")
     def _resolve_voice_mode(self) -> Self:

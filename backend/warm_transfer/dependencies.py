@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from warm_transfer.agents.throttle import LoginThrottle
 from warm_transfer.config import Settings
 from warm_transfer.telephony.voice import Voice
 
@@ -23,5 +24,11 @@ def get_voice(request: Request) -> Voice:
     return Voice(gateway=state.gateway, jobs=state.job_queue, settings=state.settings)
 
 
+def get_login_throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 VoiceDep = Annotated[Voice, Depends(get_voice)]
+LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]

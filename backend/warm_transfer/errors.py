@@ -25,9 +25,16 @@ class AppError(Exception):
     description: ClassVar[str] = "Unexpected server error"
     headers: ClassVar[dict[str, str] | None] = None
 
-    def __init__(self, detail: str | None = None, *, code: str | None = None) -> None:
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.detail = detail or self.description
         self.error = code or self.code
+        self.response_headers = headers or self.headers
         super().__init__(self.detail)
 
 
@@ -54,6 +61,12 @@ class Conflict(AppError):
     status_code = 409
     code = "conflict"
     description = "The request conflicts with the current state"
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+    code = "rate_limited"
+    description = "Too many attempts; try again later"
 
 
 class UpstreamError(AppError):
@@ -90,7 +103,7 @@ def _render(
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return _render(exc.status_code, exc.error, exc.detail, exc.headers)
+        return _render(exc.status_code, exc.error, exc.detail, exc.response_headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

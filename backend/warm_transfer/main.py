@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from warm_transfer import __version__
 from warm_transfer.agents.dependencies import current_agent
 from warm_transfer.agents.router import router as agents_router
+from warm_transfer.agents.throttle import LoginThrottle
 from warm_transfer.calls.router import router as calls_router
 from warm_transfer.config import AppEnv, Settings, get_settings
 from warm_transfer.db import create_engine, create_session_factory
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         ],
     )
     app.state.settings = settings
+    app.state.login_throttle = LoginThrottle(settings.login_rate_limit)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     if settings.cors_origins:

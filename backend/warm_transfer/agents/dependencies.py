@@ -23,12 +23,14 @@ async def current_agent(
 ) -> Agent:
     if not token:
         raise Unauthorized("Log in and send the token as 'Authorization: Bearer <token>'")
-    agent_id = read_access_token(token, secret_key=settings.secret_key.get_secret_value())
-    if agent_id is None:
+    subject = read_access_token(token, secret_key=settings.secret_key.get_secret_value())
+    if subject is None:
         raise Unauthorized("The token is invalid or has expired; log in again")
-    agent = await repository.get(session, agent_id)
+    agent = await repository.get(session, subject.agent_id)
     if agent is None:
         raise Unauthorized("The agent this token was issued to no longer exists")
+    if subject.session_version != agent.session_version:
+        raise Unauthorized("This session was logged out; log in again")
     log_context.agent_id.set(agent.id)
     return agent
 

@@ -30,4 +30,6 @@ class Agent(Base):
     idle_since: Mapped[datetime] = mapped_column(default=utcnow)
     # Last sign of the agent's console (its event stream); presence turns offline after a grace.
     last_seen_at: Mapped[datetime | None]
+    # Carried in every access token; logging out bumps it so tokens issued before stop working.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from warm_transfer.agents import service
@@ -10,8 +10,8 @@ from warm_transfer.agents.dependencies import CurrentAgent
 from warm_transfer.agents.schemas import AgentOut, AvailabilityIn, LoginOut, VoiceTokenOut
 from warm_transfer.agents.security import issue_access_token
 from warm_transfer.db import SessionDep
-from warm_transfer.dependencies import SettingsDep, VoiceDep
-from warm_transfer.errors import VALIDATION_ERROR, Unauthorized, responses
+from warm_transfer.dependencies import LoginThrottleDep, SettingsDep, VoiceDep
+from warm_transfer.errors import VALIDATION_ERROR, TooManyRequests, Unauthorized, responses
 from warm_transfer.telephony.tokens import issue_voice_token
 
 router = APIRouter(prefix="/api")
@@ -23,18 +23,30 @@ _AUTHENTICATED = responses(Unauthorized)
     tags=["auth"],
     summary="Log in with an agent id and password",
     description="OAuth2 password flow (form fields `username` = agent id, `password`): the "
-    "`/docs` Authorize button uses it. Answers a signed bearer token that expires.",
+    "`/docs` Authorize button uses it. Answers a signed bearer token that expires. After "
+    "LOGIN_RATE_LIMIT failures for one agent id or from one address, further attempts get 429 "
+    "with `Retry-After` until the window has passed.",
     response_model=LoginOut,
-    responses={**responses(service.InvalidCredentials), **VALIDATION_ERROR},
+    responses={**responses(service.InvalidCredentials, TooManyRequests), **VALIDATION_ERROR},
 )
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    throttle: LoginThrottleDep,
 ) -> LoginOut:
-    agent = await service.authenticate(session, agent_id=form.username, password=form.password)
+    client = request.client.host if request.client else "unknown"
+    await throttle.check(agent_id=form.username, client=client)
+    try:
+        agent = await service.authenticate(session, agent_id=form.username, password=form.password)
+    except service.InvalidCredentials:
+        await throttle.failed(agent_id=form.username, client=client)
+        raise
+    await throttle.succeeded(agent_id=agent.id)
     token = issue_access_token(
         agent_id=agent.id,
+        session_version=agent.session_version,
         secret_key=settings.secret_key.get_secret_value(),
         ttl_seconds=settings.access_token_ttl_seconds,
     )
@@ -45,6 +57,19 @@ async def login(
             session, agent=agent, grace_seconds=settings.presence_grace_seconds
         ),
     )
+
+
+@router.post(
+    "/auth/logout",
+    tags=["auth"],
+    summary="Log out everywhere",
+    description="Voids every access token issued to the agent so far (on every device); a "
+    "token captured earlier is refused from now on. Log in again for a new one.",
+    status_code=204,
+    responses=_AUTHENTICATED,
+)
+async def logout(agent: CurrentAgent) -> None:
+    service.log_out(agent=agent)
 
 
 @router.get(

@@ -43,12 +43,20 @@ def issue_access_token(
     agent_id: str,
     secret_key: str,
     ttl_seconds: int,
+    session_version: int = 0,
     now: datetime | None = None,
     audience: str = _AUDIENCE,
 ) -> AccessToken:
+    """`session_version` is the agent's at login: logging out bumps it, voiding older tokens."""
     issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
     expires_at = issued_at + timedelta(seconds=ttl_seconds)
-    claims = {"sub": agent_id, "aud": audience, "iat": issued_at, "exp": expires_at}
+    claims = {
+        "sub": agent_id,
+        "ver": session_version,
+        "aud": audience,
+        "iat": issued_at,
+        "exp": expires_at,
+    }
     return AccessToken(jwt.encode(claims, secret_key, algorithm=_ALGORITHM), expires_at)
 
 
@@ -64,11 +72,20 @@ def issue_stream_ticket(*, agent_id: str, secret_key: str) -> AccessToken:
 
 
 def read_stream_ticket(ticket: str, *, secret_key: str) -> str | None:
-    return read_access_token(ticket, secret_key=secret_key, audience=_STREAM_AUDIENCE)
+    subject = read_access_token(ticket, secret_key=secret_key, audience=_STREAM_AUDIENCE)
+    return subject.agent_id if subject else None
 
 
-def read_access_token(token: str, *, secret_key: str, audience: str = _AUDIENCE) -> str | None:
-    """The agent id a valid token was issued to, or None for a forged, expired or garbled one."""
+@dataclass(frozen=True, slots=True)
+class TokenSubject:
+    agent_id: str
+    session_version: int
+
+
+def read_access_token(
+    token: str, *, secret_key: str, audience: str = _AUDIENCE
+) -> TokenSubject | None:
+    """Who a valid token was issued to, or None for a forged, expired or garbled one."""
     try:
         claims = jwt.decode(
             token,
@@ -79,5 +96,7 @@ def read_access_token(token: str, *, secret_key: str, audience: str = _AUDIENCE)
         )
     except jwt.PyJWTError:
         return None
-    subject = claims.get("sub")
-    return subject if isinstance(subject, str) else None
+    subject, version = claims.get("sub"), claims.get("ver", 0)
+    if not isinstance(subject, str) or type(version) is not int:
+        return None
+    return TokenSubject(subject, version)

@@ -44,6 +44,10 @@ async def authenticate(session: AsyncSession, *, agent_id: str, password: str) -
     return agent
 
 
+def log_out(*, agent: Agent) -> None:
+    agent.session_version += 1
+
+
 async def describe(session: AsyncSession, *, agent: Agent, grace_seconds: int) -> AgentOut:
     on_call = await repository.is_on_a_call(session, agent.id)
     return present(agent, on_call=on_call, online_since=online_since(grace_seconds))

@@ -182,13 +182,16 @@ describe("the console's live events", () => {
     expect(screen.getByText(`Last call, ${CUSTOMER_NUMBER}: the customer hung up.`)).toBeInTheDocument();
   });
 
-  it("closes the stream on logout", async () => {
-    signIn(ada);
+  it("closes the stream on logout and voids the token on the server", async () => {
+    const session = signIn(ada);
+    const logouts = requestsTo("/api/auth/logout");
     const { user } = renderWithProviders(<App />);
     const source = await stream();
 
     await user.click(screen.getByRole("button", { name: "Log out" }));
 
+    await waitFor(() => expect(logouts).toHaveLength(1));
+    expect(logouts[0]).toEqual({ method: "POST", authorization: `Bearer ${session.token}` });
     expect(source.close).toHaveBeenCalled();
     expect(source.listenerCount()).toBe(0);
     expect(screen.getByRole("button", { name: "Log in" })).toBeInTheDocument();

@@ -57,6 +57,8 @@ export const handlers = [
       agent,
     });
   }),
+  // Answered after the console has already dropped the session, so not `authenticated`.
+  http.post("/api/auth/logout", () => new HttpResponse(null, { status: 204 })),
   http.get("/api/config", () => HttpResponse.json(config)),
   http.get(
     "/api/me",

@@ -55,9 +55,29 @@ export interface paths {
         put?: never;
         /**
          * Log in with an agent id and password
-         * @description OAuth2 password flow (form fields `username` = agent id, `password`): the `/docs` Authorize button uses it. Answers a signed bearer token that expires.
+         * @description OAuth2 password flow (form fields `username` = agent id, `password`): the `/docs` Authorize button uses it. Answers a signed bearer token that expires. After LOGIN_RATE_LIMIT failures for one agent id or from one address, further attempts get 429 with `Retry-After` until the window has passed.
          */
         post: operations["login_api_auth_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out everywhere
+         * @description Voids every access token issued to the agent so far (on every device); a token captured earlier is refused from now on. Log in again for a new one.
+         */
+        post: operations["logout_api_auth_logout_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1671,6 +1691,42 @@ export interface operations {
             };
             /** @description Malformed request */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many attempts; try again later */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    logout_api_auth_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
