@@ -17,10 +17,11 @@ from fastapi import FastAPI
 
 
 @contextlib.asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[str]:
-    """Serve an app whose lifespan already runs; yields its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+async def serve(app: FastAPI, sock: socket.socket | None = None) -> AsyncIterator[str]:
+    """Serve an app whose lifespan already runs (on `sock` when given); yields its base URL."""
+    if sock is None:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:

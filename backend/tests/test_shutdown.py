@@ -7,26 +7,17 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
-BACKEND = Path(__file__).resolve().parents[1]
-CLI = str(Path(sys.executable).parent / "warm-transfer")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.processes import BACKEND, CLI, free_port, wait_ready
 
 
 async def test_sigterm_closes_event_streams_and_exits(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     environment = {
         **os.environ,
         "APP_ENV": "development",
@@ -39,12 +30,8 @@ async def test_sigterm_closes_event_streams_and_exits(tmp_path: Path) -> None:
     server = subprocess.Popen([CLI, "serve", "--port", str(port)], cwd=BACKEND, env=environment)
     base = f"http://127.0.0.1:{port}"
     try:
+        await wait_ready(base)
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-            for _ in range(300):
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get("/readyz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.05)
             login = await http.post(
                 "/api/auth/login", data={"username": "agent1", "password": "agent1-dev-password"}
             )
