@@ -72,7 +72,21 @@ def create_engine(database_url: str) -> AsyncEngine:
     return engine
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def create_read_engine(engine: AsyncEngine) -> AsyncEngine:
+    """Where snapshots for the event streams are read. On SQLite, connections of their own that
+    read the last committed state (WAL) beside the writer instead of queueing for its one
+    connection and its write lock; elsewhere the same engine."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return engine
+    readers = create_async_engine(
+        url, connect_args={"timeout": 30}, pool_size=2, max_overflow=0, pool_timeout=30
+    )
+    _configure_sqlite(readers, read_only=True)
+    return readers
+
+
+def _configure_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, open transactions, so we can open them IMMEDIATE.
@@ -82,7 +96,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
+
+    if read_only:
+        return  # readers take a plain (deferred) transaction: a snapshot, no lock
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:

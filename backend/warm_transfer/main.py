@@ -20,9 +20,10 @@ from warm_transfer.agents.router import router as agents_router
 from warm_transfer.agents.throttle import LoginThrottle
 from warm_transfer.calls.router import router as calls_router
 from warm_transfer.config import AppEnv, Settings, get_settings
-from warm_transfer.db import create_engine, create_session_factory
+from warm_transfer.db import create_engine, create_read_engine, create_session_factory
 from warm_transfer.errors import NotFound, install_error_handlers
 from warm_transfer.events.bus import EventBus
+from warm_transfer.events.feed import SnapshotFeed
 from warm_transfer.events.relay import PostgresRelay
 from warm_transfer.events.router import router as events_router
 from warm_transfer.jobs.queue import JobQueue, JobWorker
@@ -56,9 +57,16 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
+        read_engine = create_read_engine(engine)
         session_factory = create_session_factory(engine)
+        read_session_factory = create_session_factory(read_engine)
         event_bus = EventBus()
         event_bus.watch(session_factory)
+        feed = SnapshotFeed(
+            bus=event_bus,
+            sessions=read_session_factory,
+            grace_seconds=settings.presence_grace_seconds,
+        )
         relay: PostgresRelay | None = None
         if engine.dialect.name == "postgresql":  # several replicas may share this database
             relay = PostgresRelay(database_url=settings.database_url, deliver=event_bus.publish)
@@ -94,11 +102,14 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         app.state.settings = settings
         app.state.engine = engine
         app.state.session_factory = session_factory
+        app.state.read_session_factory = read_session_factory
+        app.state.snapshot_feed = feed
         app.state.event_bus = event_bus
         app.state.gateway = gateway
         app.state.job_queue = queue
         app.state.job_worker = worker
         worker_task = asyncio.create_task(worker.run()) if run_worker else None
+        feed_task = asyncio.create_task(feed.run())
         logger.info(
             "warm transfer %s ready: %s voice, public URL %s",
             __version__,
@@ -108,10 +119,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         try:
             yield
         finally:
-            if worker_task is not None:
-                worker_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker_task
+            for task in (worker_task, feed_task):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await worker.close()
             if simulator is not None:
                 await simulator.aclose()
@@ -119,6 +131,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
             if relay is not None:
                 await relay.close()
             await engine.dispose()
+            if read_engine is not engine:
+                await read_engine.dispose()
 
     app = FastAPI(
         title="Warm Transfer",

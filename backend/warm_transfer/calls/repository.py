@@ -69,20 +69,22 @@ async def waiting(session: AsyncSession, *, limit: int) -> Sequence[Call]:
     return list(rows)
 
 
-async def involving(
-    session: AsyncSession, agent_id: str, *, call_ids: Sequence[int] | None = None
-) -> Sequence[Call]:
-    """Calls the agent has a leg on: among `call_ids`, or else those not yet ended."""
+async def with_details(session: AsyncSession, call_ids: Sequence[int]) -> Sequence[Call]:
+    query = select(Call).where(Call.id.in_(call_ids)).options(*_WITH_DETAILS).order_by(Call.id)
+    return list(await session.scalars(query))
+
+
+async def live_involving(session: AsyncSession, agent_id: str) -> Sequence[Call]:
+    """Calls not yet ended that the agent has a leg on."""
     query = (
         select(Call)
-        .where(Call.id.in_(select(CallLeg.call_id).where(CallLeg.agent_id == agent_id)))
+        .where(
+            Call.id.in_(select(CallLeg.call_id).where(CallLeg.agent_id == agent_id)),
+            Call.status != CallStatus.completed,
+        )
         .options(*_WITH_DETAILS)
         .order_by(Call.id)
     )
-    if call_ids is None:
-        query = query.where(Call.status != CallStatus.completed)
-    else:
-        query = query.where(Call.id.in_(call_ids))
     return list(await session.scalars(query))
 
 

@@ -2,7 +2,7 @@
 
 Nobody has to remember to publish: the bus watches the app's sessions, notes which calls and
 whether agents changed in each flush, and publishes once the transaction commits (a rolled-back
-change is never announced). Notices carry ids only; each stream reads what it shows itself.
+change is never announced). Notices carry ids only; the snapshot feed reads what they name.
 """
 
 from __future__ import annotations
@@ -33,15 +33,20 @@ INBOX_SIZE = 256
 class Changes:
     calls: frozenset[int] = frozenset()
     agents: bool = False
+    resync: bool = False  # notices were lost: whoever shows anything re-reads all of it
 
     def __or__(self, other: Changes) -> Changes:
-        return Changes(calls=self.calls | other.calls, agents=self.agents or other.agents)
+        return Changes(
+            calls=self.calls | other.calls,
+            agents=self.agents or other.agents,
+            resync=self.resync or other.resync,
+        )
 
     def __bool__(self) -> bool:
-        return bool(self.calls) or self.agents
+        return bool(self.calls) or self.agents or self.resync
 
 
-RESYNC = Changes(agents=True)  # an inbox that overflowed re-reads everything it shows
+RESYNC = Changes(agents=True, resync=True)
 
 
 @dataclass
@@ -63,7 +68,7 @@ class EventBus:
             try:
                 inbox.put_nowait(changes)
             except asyncio.QueueFull:
-                # A stream that fell this far behind starts over from fresh snapshots.
+                # A subscriber this far behind starts over from fresh snapshots.
                 while not inbox.empty():
                     inbox.get_nowait()
                 inbox.put_nowait(RESYNC | changes)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import asyncpg
 from sqlalchemy import make_url
 
-from warm_transfer.events.bus import Changes
+from warm_transfer.events.bus import RESYNC, Changes
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class PostgresRelay:
                 await connection.add_listener(CHANNEL, self._received)
                 self.listening.set()
                 # A reconnect may have missed notices: streams re-read what they show.
-                self._deliver(Changes(agents=True))
+                self._deliver(RESYNC)
                 await lost.wait()
                 logger.warning("event listener connection lost; reconnecting")
             finally:

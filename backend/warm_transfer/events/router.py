@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -20,16 +21,16 @@ from warm_transfer.agents.security import (
 from warm_transfer.dependencies import SettingsDep
 from warm_transfer.errors import VALIDATION_ERROR, Unauthorized, responses
 from warm_transfer.events import service
-from warm_transfer.events.bus import Changes, EventBus
+from warm_transfer.events.feed import SnapshotFeed, Update
 from warm_transfer.events.schemas import StreamEventData, TicketOut
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 HEARTBEAT_SECONDS = 15.0
 
 
-def get_event_bus(request: Request) -> EventBus:
-    bus: EventBus = request.app.state.event_bus
-    return bus
+def get_feed(request: Request) -> SnapshotFeed:
+    feed: SnapshotFeed = request.app.state.snapshot_feed
+    return feed
 
 
 async def stream_agent(
@@ -76,37 +77,41 @@ async def ticket(agent: CurrentAgent, settings: SettingsDep) -> TicketOut:
 async def events(
     request: Request,
     agent_id: Annotated[str, Depends(stream_agent)],
-    bus: Annotated[EventBus, Depends(get_event_bus)],
+    feed: Annotated[SnapshotFeed, Depends(get_feed)],
     settings: SettingsDep,
 ) -> AsyncIterator[ServerSentEvent]:
     sessions = request.app.state.session_factory
+    readers = request.app.state.read_session_factory
     grace = settings.presence_grace_seconds
     sequence = 0
-    async with bus.subscribe() as inbox:
+    async with feed.subscribe() as inbox:
         async with sessions() as session, session.begin():
             await agents.console_connected(session, agent_id=agent_id, grace_seconds=grace)
-        async with sessions() as session:
+        read_at = time.monotonic()
+        async with readers() as session:
             batch = await service.opening(session, agent_id=agent_id, grace_seconds=grace)
         while True:
             for event in batch:
                 sequence += 1
                 yield event.model_copy(update={"id": str(sequence)})
-            changes = await _next_changes(inbox)
-            async with sessions() as session, session.begin():
-                if changes is None:  # quiet for a while: still here, and presence may have aged
+            update = await _next_update(inbox)
+            if update is None:  # quiet for a while: still here, and presence may have aged
+                async with sessions() as session, session.begin():
                     await agents.console_heartbeat(session, agent_id=agent_id)
+                async with readers() as session:
                     batch = [await service.directory(session, grace_seconds=grace)]
-                else:
-                    batch = await service.following(
-                        session, agent_id=agent_id, changes=changes, grace_seconds=grace
-                    )
+            elif update.resync:
+                read_at = time.monotonic()
+                async with readers() as session:
+                    batch = await service.opening(session, agent_id=agent_id, grace_seconds=grace)
+            elif update.read_at < read_at:
+                batch = []  # read before this stream's own snapshot: already shown, or older
+            else:
+                batch = update.events_for(agent_id)
 
 
-async def _next_changes(inbox: asyncio.Queue[Changes]) -> Changes | None:
-    """The next changes, with any that queued up behind them merged in; None after a quiet spell."""
-    changes: Changes | None = None
+async def _next_update(inbox: asyncio.Queue[Update]) -> Update | None:
+    """The next update, or None after a quiet spell."""
     with contextlib.suppress(TimeoutError):
-        changes = await asyncio.wait_for(inbox.get(), HEARTBEAT_SECONDS)
-    while changes is not None and not inbox.empty():
-        changes = changes | inbox.get_nowait()
-    return changes
+        return await asyncio.wait_for(inbox.get(), HEARTBEAT_SECONDS)
+    return None

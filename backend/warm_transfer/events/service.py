@@ -1,8 +1,6 @@
-"""What an agent's console is told: snapshots of what changed, read after the commit."""
+"""What an agent's console is told: snapshots read after the commit, as stream events."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from fastapi.sse import ServerSentEvent
 from pydantic import BaseModel
@@ -13,7 +11,6 @@ from warm_transfer.agents import service as agents
 from warm_transfer.calls import repository as calls
 from warm_transfer.calls.models import Call
 from warm_transfer.calls.schemas import CallOut
-from warm_transfer.events.bus import Changes
 from warm_transfer.events.schemas import CallEvent, DirectoryEvent, HelloEvent, QueueEvent
 
 QUEUE_LIMIT = 50
@@ -34,20 +31,7 @@ async def opening(
     events = [_event("hello", HelloEvent(me=me))]
     events.append(await directory(session, grace_seconds=grace_seconds))
     events.append(await queue(session))
-    events.extend(_calls(await calls.involving(session, agent_id)))
-    return events
-
-
-async def following(
-    session: AsyncSession, *, agent_id: str, changes: Changes, grace_seconds: int
-) -> list[ServerSentEvent]:
-    events: list[ServerSentEvent] = []
-    if changes.calls:
-        mine = await calls.involving(session, agent_id, call_ids=sorted(changes.calls))
-        events.extend(_calls(mine))
-        events.append(await queue(session))
-    if changes.agents:
-        events.append(await directory(session, grace_seconds=grace_seconds))
+    events.extend(call_event(call) for call in await calls.live_involving(session, agent_id))
     return events
 
 
@@ -61,5 +45,5 @@ async def queue(session: AsyncSession) -> ServerSentEvent:
     return _event("queue", QueueEvent(calls=[CallOut.model_validate(c) for c in waiting]))
 
 
-def _calls(rows: Sequence[Call]) -> list[ServerSentEvent]:
-    return [_event("call", CallEvent(call=CallOut.model_validate(call))) for call in rows]
+def call_event(call: Call) -> ServerSentEvent:
+    return _event("call", CallEvent(call=CallOut.model_validate(call)))

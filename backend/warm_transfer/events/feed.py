@@ -1,0 +1,131 @@
+"""One reader for every open event stream.
+
+Each batch of committed changes is read once (the changed calls, the queue, the directory),
+serialized once, and handed to every stream, which keeps the events for its agent. With a
+hundred consoles open, a webhook costs one snapshot read, not a hundred; changes that arrive
+while a read is under way are merged into the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from fastapi.sse import ServerSentEvent
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from warm_transfer.calls import repository as calls
+from warm_transfer.events import service
+from warm_transfer.events.bus import Changes, EventBus
+
+logger = logging.getLogger(__name__)
+
+INBOX_SIZE = 256
+# Under a burst of commits, at most one read per this many seconds (the first change after a
+# quiet spell is read at once): consoles hear of a change a little later, the server does not
+# spend its time re-reading the queue and directory for every commit.
+MIN_READ_INTERVAL = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class AgentCall:
+    """A changed call, as an event, with the agents it concerns (those with a leg on it)."""
+
+    agent_ids: frozenset[str]
+    event: ServerSentEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    read_at: float  # time.monotonic() when the read began: older than a stream's own read?
+    calls: tuple[AgentCall, ...] = ()
+    queue: ServerSentEvent | None = None
+    directory: ServerSentEvent | None = None
+    resync: bool = False  # something was missed: the stream re-reads all it shows
+
+    def events_for(self, agent_id: str) -> list[ServerSentEvent]:
+        events = [call.event for call in self.calls if agent_id in call.agent_ids]
+        events.extend(event for event in (self.queue, self.directory) if event is not None)
+        return events
+
+
+class SnapshotFeed:
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        sessions: async_sessionmaker[AsyncSession],
+        grace_seconds: int,
+        min_read_interval: float = MIN_READ_INTERVAL,
+    ) -> None:
+        self._bus = bus
+        self._min_read_interval = min_read_interval
+        self._sessions = sessions
+        self._grace_seconds = grace_seconds
+        self._inboxes: set[asyncio.Queue[Update]] = set()
+
+    async def run(self) -> None:
+        last_read = -math.inf
+        async with self._bus.subscribe() as changes_inbox:
+            while True:
+                changes = await changes_inbox.get()
+                if not self._inboxes:
+                    continue  # nobody is watching: nothing to read
+                await asyncio.sleep(last_read + self._min_read_interval - time.monotonic())
+                while not changes_inbox.empty():
+                    changes = changes | changes_inbox.get_nowait()
+                read_at = last_read = time.monotonic()
+                try:
+                    update = await self._read(changes, read_at=read_at)
+                except Exception:
+                    logger.exception("reading changes for the event streams failed")
+                    update = Update(read_at=read_at, resync=True)
+                self._deliver(update)
+
+    async def _read(self, changes: Changes, *, read_at: float) -> Update:
+        if changes.resync:
+            return Update(read_at=read_at, resync=True)
+        async with self._sessions() as session:
+            changed_calls: tuple[AgentCall, ...] = ()
+            queue = directory = None
+            if changes.calls:
+                rows = await calls.with_details(session, sorted(changes.calls))
+                changed_calls = tuple(
+                    AgentCall(
+                        frozenset(leg.agent_id for leg in call.legs if leg.agent_id is not None),
+                        service.call_event(call),
+                    )
+                    for call in rows
+                )
+                queue = await service.queue(session)
+            if changes.agents:
+                directory = await service.directory(session, grace_seconds=self._grace_seconds)
+        return Update(read_at=read_at, calls=changed_calls, queue=queue, directory=directory)
+
+    def _deliver(self, update: Update) -> None:
+        for inbox in list(self._inboxes):
+            try:
+                inbox.put_nowait(update)
+            except asyncio.QueueFull:
+                # A stream this far behind starts over from a fresh read of its own.
+                while not inbox.empty():
+                    inbox.get_nowait()
+                inbox.put_nowait(Update(read_at=update.read_at, resync=True))
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[Update]]:
+        inbox: asyncio.Queue[Update] = asyncio.Queue(maxsize=INBOX_SIZE)
+        self._inboxes.add(inbox)
+        try:
+            yield inbox
+        finally:
+            self._inboxes.discard(inbox)
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._inboxes)
