@@ -209,7 +209,7 @@ async def test_a_5xx_on_dial_is_never_retried(
 
     assert twilio.calls_create.call_count == 1
     async with app.state.session_factory() as session:
-        [job] = list(await session.scalars(select(Job)))
+        [job] = list(await session.scalars(select(Job).where(Job.kind == "dial_agent")))
     assert job.status is JobStatus.failed
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, ClassVar
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -131,6 +132,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the commit happens before the response is sent, so whatever a client (or
 # Twilio) is told has happened is already durable.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def insert_unless_exists(
+    session: AsyncSession, model: type[Base], *, unique: str
+) -> postgresql.Insert | sqlite.Insert:
+    """`INSERT … ON CONFLICT (unique) DO NOTHING` in the session's dialect: one round trip where
+    a check, a savepoint and the insert would take four. With `.returning(model)`, the new row,
+    or None when the row was there already."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing(index_elements=[unique])
+    return sqlite.insert(model).on_conflict_do_nothing(index_elements=[unique])
 
 
 def enum_column(enum_cls: type[StrEnum]) -> SAEnum:

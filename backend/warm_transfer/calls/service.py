@@ -24,7 +24,7 @@ from warm_transfer.calls.errors import (
 )
 from warm_transfer.calls.models import Call, CallEvent, CallLeg, CallStatus, LegRole, LegStatus
 from warm_transfer.calls.schemas import CallOut, CallPage
-from warm_transfer.db import utcnow
+from warm_transfer.db import insert_unless_exists, utcnow
 from warm_transfer.routing import service as routing
 from warm_transfer.telephony import ops
 from warm_transfer.telephony.voice import Voice
@@ -181,25 +181,21 @@ async def receive_inbound_call(
     session: AsyncSession, *, call_sid: str, from_number: str, to_number: str, voice: Voice
 ) -> Call:
     """Record a customer's call once (Twilio may retry the webhook) and offer it to an agent."""
-    existing = await repository.get_by_sid(session, call_sid)
-    if existing is not None:
-        return existing
-    call = Call(
-        call_sid=call_sid,
-        conference_name=call_sid,
-        from_number=from_number,
-        to_number=to_number,
-        status=CallStatus.queued,
+    call: Call | None = await session.scalar(
+        insert_unless_exists(session, Call, unique="call_sid")
+        .values(
+            call_sid=call_sid,
+            conference_name=call_sid,
+            from_number=from_number,
+            to_number=to_number,
+            status=CallStatus.queued,
+        )
+        .returning(Call)
     )
-    try:
-        async with session.begin_nested():
-            session.add(call)
-            await session.flush()
-    except IntegrityError:
-        # The same webhook, delivered twice at once, won the race in another transaction.
-        raced = await repository.get_by_sid(session, call_sid)
-        assert raced is not None  # noqa: S101 - the unique constraint just said it exists
-        return raced
+    if call is None:  # Twilio retried the webhook, or delivered it twice at once
+        existing = await repository.get_by_sid(session, call_sid)
+        assert existing is not None  # noqa: S101 - the unique constraint just said it exists
+        return existing
     session.add(
         CallLeg(
             call_id=call.id,
@@ -265,6 +261,11 @@ async def apply_leg_status(
             # We had guessed "never answered" when the conference ended first; Twilio knows better.
             leg.status = LegStatus.completed
             leg.answered_at = leg.answered_at or utcnow()
+        elif leg.call_sid is None and not new_status.is_final:
+            # The request placing this call failed (a lost answer, a 5xx) and the leg was given
+            # up, yet Twilio placed it: hang it up, so it rings no one and joins nothing.
+            leg.call_sid = call_sid
+            voice.later(session, [ops.end_call(call_sid)])
         return
     leg.call_sid = leg.call_sid or call_sid
     if new_status.is_final:

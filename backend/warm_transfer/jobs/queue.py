@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import event, select, update
@@ -32,8 +32,15 @@ class JobQueue:
     def __init__(self) -> None:
         self._wake = asyncio.Event()
 
-    def enqueue(self, session: AsyncSession, *, kind: str, payload: dict[str, Any]) -> Job:
-        job = Job(kind=kind, payload=payload)
+    def enqueue(
+        self,
+        session: AsyncSession,
+        *,
+        kind: str,
+        payload: dict[str, Any],
+        run_after: datetime | None = None,
+    ) -> Job:
+        job = Job(kind=kind, payload=payload, run_after=run_after or utcnow())
         session.add(job)
         if not session.info.get("wakes_job_worker"):
             session.info["wakes_job_worker"] = True
@@ -79,9 +86,14 @@ class JobHandler(Protocol):
 class RetryPolicy:
     max_attempts: int = 4
     base_delay: float = 0.5
+    max_retry_after: float = 60.0  # a longer Retry-After is not waited for in full
 
-    def delay(self, attempt: int) -> timedelta:
-        return timedelta(seconds=self.base_delay * 2 ** (attempt - 1))
+    def delay(self, attempt: int, *, retry_after: float | None = None) -> timedelta:
+        """Exponential backoff; at least what Twilio's Retry-After asked for (capped)."""
+        seconds = self.base_delay * 2 ** (attempt - 1)
+        if retry_after is not None:
+            seconds = max(seconds, min(retry_after, self.max_retry_after))
+        return timedelta(seconds=seconds)
 
 
 class JobWorker:
@@ -198,7 +210,8 @@ class JobWorker:
             if safe and job.attempts < self._retry.max_attempts:
                 logger.info("job %s failed safely (%s); retrying", job_id, exc)
                 job.status = JobStatus.pending
-                job.run_after = utcnow() + self._retry.delay(job.attempts)
+                retry_after = exc.retry_after if isinstance(exc, TelephonyError) else None
+                job.run_after = utcnow() + self._retry.delay(job.attempts, retry_after=retry_after)
                 return
             job.status = JobStatus.failed
             job.finished_at = utcnow()

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from warm_transfer.calls import repository as calls
 from warm_transfer.calls.models import CallStatus, LegStatus
+from warm_transfer.db import utcnow
 from warm_transfer.jobs.queue import JobHandler
-from warm_transfer.routing.service import DIAL_AGENT, offer_call, release_agent_leg
+from warm_transfer.routing.service import (
+    DIAL_AGENT,
+    offer_call,
+    offer_waiting_calls,
+    release_agent_leg,
+)
 from warm_transfer.telephony.gateway import DialRequest
-from warm_transfer.telephony.ops import ConferenceOp, run_ops
+from warm_transfer.telephony.ops import ConferenceOp, end_call, run_ops
 from warm_transfer.telephony.voice import CONFERENCE_OPS, Voice
 
 logger = logging.getLogger(__name__)
+
+OFFER_WAITING_CALLS = "offer_waiting_calls"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +64,10 @@ class DialAgentHandler:
         self, session: AsyncSession, payload: dict[str, Any], prepared: PreparedDial, result: str
     ) -> None:
         leg = await calls.get_leg(session, prepared.leg_id)
+        if leg is None or (leg.status.is_final and leg.call_sid is None):
+            # The offer was withdrawn (the customer hung up) while Twilio was placing the call,
+            # and nothing has hung it up: do, or it rings an agent who may get the next call.
+            self._voice.later(session, [end_call(result)])
         if leg is None:
             return
         leg.call_sid = result
@@ -70,7 +83,39 @@ class DialAgentHandler:
         call = await calls.get(session, leg.call_id)
         if call is not None and call.status is CallStatus.ringing:
             exclude = [leg.agent_id] if leg.agent_id else []
-            await offer_call(session, call=call, voice=self._voice, exclude=exclude)
+            if await offer_call(session, call=call, voice=self._voice, exclude=exclude) is None:
+                # Nobody else is free: the call waits. Offer it again (to this agent too) once
+                # a call that may have been placed anyway has rung out; Twilio adds ~5 s.
+                ring_out = timedelta(seconds=self._voice.settings.agent_ring_timeout + 5)
+                self._voice.jobs.enqueue(
+                    session,
+                    kind=OFFER_WAITING_CALLS,
+                    payload={"call_id": call.id},
+                    run_after=utcnow() + ring_out,
+                )
+
+
+class OfferWaitingCallsHandler:
+    """The `offer_waiting_calls` job: offer the waiting calls to the agents free by now."""
+
+    idempotent = True
+
+    def __init__(self, *, voice: Voice) -> None:
+        self._voice = voice
+
+    async def prepare(self, session: AsyncSession, payload: dict[str, Any]) -> bool:
+        return True
+
+    async def perform(self, prepared: bool) -> None:
+        return None  # nothing to send: the offers queue their own dials
+
+    async def succeeded(
+        self, session: AsyncSession, payload: dict[str, Any], prepared: bool, result: None
+    ) -> None:
+        await offer_waiting_calls(session, voice=self._voice)
+
+    async def failed(self, session: AsyncSession, payload: dict[str, Any], reason: str) -> None:
+        return None
 
 
 class ConferenceOpsHandler:
@@ -103,4 +148,5 @@ def job_handlers(*, voice: Voice) -> dict[str, JobHandler]:
     return {
         DIAL_AGENT: DialAgentHandler(voice=voice),
         CONFERENCE_OPS: ConferenceOpsHandler(voice=voice),
+        OFFER_WAITING_CALLS: OfferWaitingCallsHandler(voice=voice),
     }

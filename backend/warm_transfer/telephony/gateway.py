@@ -14,7 +14,7 @@ from twilio.base.exceptions import (
 )
 from twilio.rest import Client
 
-from warm_transfer.telephony.http_client import HttpxTwilioClient
+from warm_transfer.telephony.http_client import HttpxTwilioClient, last_retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +31,15 @@ class TelephonyError(Exception):
         status: int | None = None,
         code: int | None = None,
         safe_to_retry: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         # True only when Twilio surely did nothing (rate limited, or never reached).
         self.safe_to_retry = safe_to_retry
+        # Seconds Twilio asked us to wait before trying again (a 429's Retry-After header).
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -194,6 +197,7 @@ class TwilioGateway:
                 status=exc.status,
                 code=exc.code,
                 safe_to_retry=exc.status == 429,
+                retry_after=last_retry_after() if exc.status == 429 else None,
             ) from exc
         except TwilioServiceException as exc:  # newer APIs' RFC 9457 error bodies
             logger.warning(
@@ -204,6 +208,7 @@ class TwilioGateway:
                 status=exc.status,
                 code=exc.code,
                 safe_to_retry=exc.status == 429,
+                retry_after=last_retry_after() if exc.status == 429 else None,
             ) from exc
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             logger.warning("twilio unreachable for %s: %s", action, exc)

@@ -141,7 +141,8 @@ async def start_transfer(
         await voice.now_or_never(undo)
         call = await access.reload(session, call_id)
         leg, transfer = access.same_leg(call, leg), _same_transfer(call, transfer)
-        await routing.release_agent_leg(session, leg=leg, status=LegStatus.failed)
+        # Not release_agent_leg: the target took no call, so keeps their place in the queue.
+        leg.status, leg.ended_at, leg.active_agent_id = LegStatus.failed, utcnow(), None
         _finish(transfer, TransferStatus.failed, "Twilio could not dial the target")
         await session.commit()
         raise UpstreamError(str(exc)) from exc
