@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from warm_transfer.calls.models import (
     Call,
@@ -17,27 +17,29 @@ from warm_transfer.calls.models import (
 from warm_transfer.transfers.models import Transfer
 
 _WITH_DETAILS = (selectinload(Call.legs), selectinload(Call.transfers))
+# One call: legs and transfers joined into the same query (a few rows; one round trip, not three).
+_ONE_WITH_DETAILS = (joinedload(Call.legs), joinedload(Call.transfers))
+
+
+async def _one(session: AsyncSession, query: Select[Call]) -> Call | None:
+    return (await session.scalars(query.options(*_ONE_WITH_DETAILS))).unique().one_or_none()
 
 
 async def get(session: AsyncSession, call_id: int, *, fresh: bool = False) -> Call | None:
     """The call with its legs and transfers; `fresh` re-reads rows already in the session (after
     a commit and a wait on Twilio, another request may have changed them)."""
-    query = select(Call).where(Call.id == call_id).options(*_WITH_DETAILS)
+    query = select(Call).where(Call.id == call_id)
     if fresh:
         query = query.execution_options(populate_existing=True)
-    return await session.scalar(query)
+    return await _one(session, query)
 
 
 async def get_by_sid(session: AsyncSession, call_sid: str) -> Call | None:
-    return await session.scalar(
-        select(Call).where(Call.call_sid == call_sid).options(*_WITH_DETAILS)
-    )
+    return await _one(session, select(Call).where(Call.call_sid == call_sid))
 
 
 async def get_by_conference(session: AsyncSession, conference_name: str) -> Call | None:
-    return await session.scalar(
-        select(Call).where(Call.conference_name == conference_name).options(*_WITH_DETAILS)
-    )
+    return await _one(session, select(Call).where(Call.conference_name == conference_name))
 
 
 async def get_leg(session: AsyncSession, leg_id: int) -> CallLeg | None:

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from warm_transfer.agents import repository as agents
@@ -159,22 +158,20 @@ async def record_event(
     sequence_number: int | None = None,
 ) -> bool:
     """Keep a callback on the call's timeline; False when it was already received (a retry)."""
-    event = CallEvent(
-        call_id=call.id if call else None,
-        source=source,
-        name=name,
-        call_sid=call_sid,
-        sequence_number=sequence_number,
-        dedupe_key=dedupe_key[:200],
-        payload=payload,
+    recorded = await session.scalar(
+        insert_unless_exists(session, CallEvent, unique="dedupe_key")
+        .values(
+            call_id=call.id if call else None,
+            source=source,
+            name=name,
+            call_sid=call_sid,
+            sequence_number=sequence_number,
+            dedupe_key=dedupe_key[:200],
+            payload=payload,
+        )
+        .returning(CallEvent.id)
     )
-    try:
-        async with session.begin_nested():
-            session.add(event)
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+    return recorded is not None
 
 
 async def receive_inbound_call(
