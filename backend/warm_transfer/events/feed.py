@@ -29,7 +29,7 @@ INBOX_SIZE = 256
 # Under a burst of commits, at most one read per this many seconds (the first change after a
 # quiet spell is read at once): consoles hear of a change a little later, the server does not
 # spend its time re-reading the queue and directory for every commit.
-MIN_READ_INTERVAL = 0.05
+MIN_READ_INTERVAL = 0.2
 
 
 @dataclass(frozen=True, slots=True)
