@@ -1,17 +1,12 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { apiClient } from "../../../lib/api-client";
-import type { AppConfig, CustomerCall, CustomerCallRequest } from "../../../types/api";
+import { configQueryOptions } from "../../../lib/config";
+import type { CustomerCall, CustomerCallRequest } from "../../../types/api";
 
 const POLL_MS = 2_000;
 
-/** The server's config: the simulator's panel shows only in simulated voice mode. */
-export const configQueryOptions = queryOptions({
-  queryKey: ["config"],
-  queryFn: ({ signal }) => apiClient.get<AppConfig>("/api/config", signal),
-  staleTime: Infinity,
-});
-
+/** The simulator's panel shows only in simulated voice mode. */
 export function useSimulatedMode(): boolean {
   return useQuery(configQueryOptions).data?.voice_mode === "simulated";
 }

@@ -2,11 +2,13 @@ import { act, screen, waitFor, within } from "@testing-library/react";
 import { http, HttpResponse } from "msw";
 import { describe, expect, it } from "vitest";
 
+import { configQueryOptions } from "../../../lib/config";
 import { receiveCall, useMyCalls } from "../../../lib/live-calls";
 import {
   ada,
   agentLeg,
   alan,
+  config,
   customerLeg,
   directory,
   grace,
@@ -235,7 +237,10 @@ describe("TransferPanel", () => {
       const { started } = transferServer();
       const { user } = await renderPanel();
 
-      await user.type(screen.getByRole("textbox", { name: "Or transfer to a number" }), "020 7123 4567");
+      await user.type(
+        await screen.findByRole("textbox", { name: "Or transfer to a number" }),
+        "020 7123 4567",
+      );
       await user.click(screen.getByRole("button", { name: "Transfer to number" }));
 
       expect(screen.getByText(/Enter the number in international format/)).toBeInTheDocument();
@@ -259,13 +264,25 @@ describe("TransferPanel", () => {
       );
       const { user } = await renderPanel();
 
-      await user.type(screen.getByRole("textbox", { name: "Or transfer to a number" }), "+442071234567");
+      await user.type(
+        await screen.findByRole("textbox", { name: "Or transfer to a number" }),
+        "+442071234567",
+      );
       await user.click(screen.getByRole("button", { name: "Transfer to number" }));
 
       expect(
         await screen.findByText("Transfers to this number aren't allowed on this server."),
       ).toBeInTheDocument();
     });
+  });
+
+  it("offers no number field when the server allows no outside numbers", async () => {
+    server.use(http.get("/api/config", () => HttpResponse.json({ ...config, transfer_to_numbers: false })));
+    const { queryClient } = await renderPanel();
+
+    await waitFor(() => expect(queryClient.getQueryData(configQueryOptions.queryKey)).toBeDefined());
+    expect(screen.getByRole("button", { name: "Transfer to Grace Hopper" })).toBeInTheDocument();
+    expect(screen.queryByRole("textbox", { name: "Or transfer to a number" })).not.toBeInTheDocument();
   });
 
   it("tells the consulted agent whose transfer it is, without the controls", () => {

@@ -7,9 +7,11 @@ import { Radio, RadioGroup } from "@twilio-paste/core/radio-group";
 import { Stack } from "@twilio-paste/core/stack";
 import { Text } from "@twilio-paste/core/text";
 import { SearchIcon } from "@twilio-paste/icons/esm/SearchIcon";
+import { useQuery } from "@tanstack/react-query";
 import { useState, type SubmitEvent } from "react";
 
 import { ErrorAlert } from "../../../components/ui/error-alert";
+import { configQueryOptions } from "../../../lib/config";
 import { filterAgents } from "../../../lib/filter-agents";
 import type { Agent, TransferRequest } from "../../../types/api";
 import { useStartTransfer } from "../api/start-transfer";
@@ -42,6 +44,8 @@ interface TransferPickerProps {
 /** Whom to transfer to (an available colleague, or a number) and how (warm, three-way, cold). */
 export function TransferPicker({ callId, agentId, agents }: TransferPickerProps) {
   const start = useStartTransfer(callId);
+  // Offered only when the server allows some outside numbers (TRANSFER_ALLOWED_NUMBERS).
+  const numbersAllowed = useQuery(configQueryOptions).data?.transfer_to_numbers === true;
   const [kind, setKind] = useState<Kind>("warm");
   const [search, setSearch] = useState("");
   const [number, setNumber] = useState("");
@@ -134,33 +138,35 @@ export function TransferPicker({ callId, agentId, agents }: TransferPickerProps)
         </Box>
       )}
 
-      <Box as="form" onSubmit={transferToNumber}>
-        <Label htmlFor="transfer-number">Or transfer to a number</Label>
-        <Box display="flex" columnGap="space30">
-          <Box flexGrow={1}>
-            <Input
-              id="transfer-number"
-              type="tel"
-              autoComplete="off"
-              placeholder="+442071234567"
-              aria-describedby="transfer-number-help"
-              hasError={numberInvalid}
-              value={number}
-              onChange={(event) => {
-                setNumber(event.target.value);
-              }}
-            />
+      {numbersAllowed && (
+        <Box as="form" onSubmit={transferToNumber}>
+          <Label htmlFor="transfer-number">Or transfer to a number</Label>
+          <Box display="flex" columnGap="space30">
+            <Box flexGrow={1}>
+              <Input
+                id="transfer-number"
+                type="tel"
+                autoComplete="off"
+                placeholder="+442071234567"
+                aria-describedby="transfer-number-help"
+                hasError={numberInvalid}
+                value={number}
+                onChange={(event) => {
+                  setNumber(event.target.value);
+                }}
+              />
+            </Box>
+            <Button variant="secondary" type="submit" disabled={start.isPending}>
+              Transfer to number
+            </Button>
           </Box>
-          <Button variant="secondary" type="submit" disabled={start.isPending}>
-            Transfer to number
-          </Button>
+          <HelpText id="transfer-number-help" variant={numberInvalid ? "error" : "default"}>
+            {numberInvalid
+              ? "Enter the number in international format: +, the country code, then the number."
+              : "International format, e.g. +442071234567. The server allows only some numbers."}
+          </HelpText>
         </Box>
-        <HelpText id="transfer-number-help" variant={numberInvalid ? "error" : "default"}>
-          {numberInvalid
-            ? "Enter the number in international format: +, the country code, then the number."
-            : "International format, e.g. +442071234567. The server allows only some numbers."}
-        </HelpText>
-      </Box>
+      )}
 
       {start.error !== null && (
         <ErrorAlert
