@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -55,27 +55,29 @@ class _Collected:
     agents: bool = False
 
 
-class EventBus:
-    """Local fan-out. With a `relay` (several replicas), committed changes go out through it
-    and come back, from every replica, to `publish`."""
+T = TypeVar("T")
 
-    def __init__(self) -> None:
-        self._inboxes: set[asyncio.Queue[Changes]] = set()
-        self.relay: Callable[[Changes], None] | None = None
 
-    def publish(self, changes: Changes) -> None:
+class Fanout(Generic[T]):
+    """Every published item to every subscriber's bounded inbox; an inbox that fills up (a
+    subscriber this far behind) is emptied and given `overflowed(item)`: start over afresh."""
+
+    def __init__(self, *, overflowed: Callable[[T], T]) -> None:
+        self._inboxes: set[asyncio.Queue[T]] = set()
+        self._overflowed = overflowed
+
+    def publish(self, item: T) -> None:
         for inbox in list(self._inboxes):
             try:
-                inbox.put_nowait(changes)
+                inbox.put_nowait(item)
             except asyncio.QueueFull:
-                # A subscriber this far behind starts over from fresh snapshots.
                 while not inbox.empty():
                     inbox.get_nowait()
-                inbox.put_nowait(RESYNC | changes)
+                inbox.put_nowait(self._overflowed(item))
 
     @contextlib.asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[asyncio.Queue[Changes]]:
-        inbox: asyncio.Queue[Changes] = asyncio.Queue(maxsize=INBOX_SIZE)
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[T]]:
+        inbox: asyncio.Queue[T] = asyncio.Queue(maxsize=INBOX_SIZE)
         self._inboxes.add(inbox)
         try:
             yield inbox
@@ -85,6 +87,15 @@ class EventBus:
     @property
     def subscribers(self) -> int:
         return len(self._inboxes)
+
+
+class EventBus(Fanout[Changes]):
+    """Local fan-out. With a `relay` (several replicas), committed changes go out through it
+    and come back, from every replica, to `publish`."""
+
+    def __init__(self) -> None:
+        super().__init__(overflowed=lambda changes: RESYNC | changes)
+        self.relay: Callable[[Changes], None] | None = None
 
     def watch(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         session_class: type[Session] = sessions.kw["sync_session_class"]

@@ -9,11 +9,9 @@ while a read is under way are merged into the next one.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from fastapi.sse import ServerSentEvent
@@ -21,11 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from warm_transfer.calls import repository as calls
 from warm_transfer.events import service
-from warm_transfer.events.bus import Changes, EventBus
+from warm_transfer.events.bus import Changes, EventBus, Fanout
 
 logger = logging.getLogger(__name__)
 
-INBOX_SIZE = 256
 # Under a burst of commits, at most one read per this many seconds (the first change after a
 # quiet spell is read at once): consoles hear of a change a little later, the server does not
 # spend its time re-reading the queue and directory for every commit.
@@ -54,7 +51,7 @@ class Update:
         return events
 
 
-class SnapshotFeed:
+class SnapshotFeed(Fanout[Update]):
     def __init__(
         self,
         *,
@@ -63,18 +60,19 @@ class SnapshotFeed:
         grace_seconds: int,
         min_read_interval: float = MIN_READ_INTERVAL,
     ) -> None:
+        # A stream this far behind starts over from a fresh read of its own.
+        super().__init__(overflowed=lambda update: Update(read_at=update.read_at, resync=True))
         self._bus = bus
         self._min_read_interval = min_read_interval
         self._sessions = sessions
         self._grace_seconds = grace_seconds
-        self._inboxes: set[asyncio.Queue[Update]] = set()
 
     async def run(self) -> None:
         last_read = -math.inf
         async with self._bus.subscribe() as changes_inbox:
             while True:
                 changes = await changes_inbox.get()
-                if not self._inboxes:
+                if not self.subscribers:
                     continue  # nobody is watching: nothing to read
                 await asyncio.sleep(last_read + self._min_read_interval - time.monotonic())
                 while not changes_inbox.empty():
@@ -85,7 +83,7 @@ class SnapshotFeed:
                 except Exception:
                     logger.exception("reading changes for the event streams failed")
                     update = Update(read_at=read_at, resync=True)
-                self._deliver(update)
+                self.publish(update)
 
     async def _read(self, changes: Changes, *, read_at: float) -> Update:
         if changes.resync:
@@ -106,26 +104,3 @@ class SnapshotFeed:
             if changes.agents:
                 directory = await service.directory(session, grace_seconds=self._grace_seconds)
         return Update(read_at=read_at, calls=changed_calls, queue=queue, directory=directory)
-
-    def _deliver(self, update: Update) -> None:
-        for inbox in list(self._inboxes):
-            try:
-                inbox.put_nowait(update)
-            except asyncio.QueueFull:
-                # A stream this far behind starts over from a fresh read of its own.
-                while not inbox.empty():
-                    inbox.get_nowait()
-                inbox.put_nowait(Update(read_at=update.read_at, resync=True))
-
-    @contextlib.asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[asyncio.Queue[Update]]:
-        inbox: asyncio.Queue[Update] = asyncio.Queue(maxsize=INBOX_SIZE)
-        self._inboxes.add(inbox)
-        try:
-            yield inbox
-        finally:
-            self._inboxes.discard(inbox)
-
-    @property
-    def subscribers(self) -> int:
-        return len(self._inboxes)
