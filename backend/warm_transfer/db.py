@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
+from fastapi import Path as PathParam
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,6 +29,11 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Row ids fit PostgreSQL's INTEGER: a larger id in a URL is a 422, never a database error.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
 
 
 def utcnow() -> datetime:

@@ -1,4 +1,5 @@
-"""Why an agent may not act on a call right now; raised by the calls and transfers services."""
+"""Why an agent (or a webhook) may not act on a call right now; raised by the calls and transfers
+services."""
 
 from __future__ import annotations
 
@@ -28,3 +29,8 @@ class CallEnded(Conflict):
 class ConferenceNotReady(Conflict):
     code = "conference_not_ready"
     description = "Twilio has not reported the call's conference yet; try again in a moment"
+
+
+class CallSidInUse(Conflict):
+    code = "call_sid_in_use"
+    description = "This CallSid is already a leg of another call"

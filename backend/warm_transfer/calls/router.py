@@ -9,7 +9,7 @@ from warm_transfer.calls import service
 from warm_transfer.calls.errors import CallEnded, CallNotFound, ConferenceNotReady, NotOnCall
 from warm_transfer.calls.models import CallStatus
 from warm_transfer.calls.schemas import CallEventOut, CallOut, CallPage, HoldIn
-from warm_transfer.db import SessionDep
+from warm_transfer.db import RowId, SessionDep
 from warm_transfer.dependencies import VoiceDep
 from warm_transfer.errors import VALIDATION_ERROR, Unauthorized, UpstreamError, responses
 
@@ -34,7 +34,7 @@ async def list_calls(
     _agent: CurrentAgent,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None,
+    cursor: Annotated[str | None, Query(pattern=r"^\d{1,10}$")] = None,
     status: CallStatus | None = None,
     agent_id: Annotated[str | None, Query(description="Only calls this agent took part in")] = None,
 ) -> CallPage:
@@ -49,7 +49,7 @@ async def list_calls(
     response_model=CallOut,
     responses={**responses(Unauthorized, CallNotFound), **VALIDATION_ERROR},
 )
-async def get_call(call_id: int, _agent: CurrentAgent, session: SessionDep) -> CallOut:
+async def get_call(call_id: RowId, _agent: CurrentAgent, session: SessionDep) -> CallOut:
     return CallOut.model_validate(await service.get_call(session, call_id=call_id))
 
 
@@ -60,7 +60,7 @@ async def get_call(call_id: int, _agent: CurrentAgent, session: SessionDep) -> C
     responses={**responses(Unauthorized, CallNotFound), **VALIDATION_ERROR},
 )
 async def call_events(
-    call_id: int, _agent: CurrentAgent, session: SessionDep
+    call_id: RowId, _agent: CurrentAgent, session: SessionDep
 ) -> list[CallEventOut]:
     return [
         CallEventOut.model_validate(event)
@@ -76,7 +76,7 @@ async def call_events(
     responses=_ACTION_ERRORS,
 )
 async def hold(
-    call_id: int, body: HoldIn, agent: CurrentAgent, session: SessionDep, voice: VoiceDep
+    call_id: RowId, body: HoldIn, agent: CurrentAgent, session: SessionDep, voice: VoiceDep
 ) -> CallOut:
     call = await service.hold_customer(
         session, call_id=call_id, agent=agent, hold=body.hold, voice=voice
@@ -93,7 +93,9 @@ async def hold(
     response_model=CallOut,
     responses=_ACTION_ERRORS,
 )
-async def leave(call_id: int, agent: CurrentAgent, session: SessionDep, voice: VoiceDep) -> CallOut:
+async def leave(
+    call_id: RowId, agent: CurrentAgent, session: SessionDep, voice: VoiceDep
+) -> CallOut:
     return CallOut.model_validate(
         await service.leave_call(session, call_id=call_id, agent=agent, voice=voice)
     )

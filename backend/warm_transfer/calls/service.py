@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from warm_transfer.agents import repository as agents
@@ -18,12 +19,13 @@ from warm_transfer.agents.models import Agent, Availability
 from warm_transfer.calls import access, repository
 from warm_transfer.calls.errors import (
     CallNotFound,
+    CallSidInUse,
     ConferenceNotReady,
     LegNotFound,
 )
 from warm_transfer.calls.models import Call, CallEvent, CallLeg, CallStatus, LegRole, LegStatus
 from warm_transfer.calls.schemas import CallOut, CallPage
-from warm_transfer.db import insert_unless_exists, utcnow
+from warm_transfer.db import MAX_ROW_ID, insert_unless_exists, utcnow
 from warm_transfer.routing import service as routing
 from warm_transfer.telephony import ops
 from warm_transfer.telephony.voice import Voice
@@ -66,7 +68,7 @@ async def history(
     status: CallStatus | None,
     agent_id: str | None,
 ) -> CallPage:
-    before_id = int(cursor) if cursor and cursor.isdigit() else None
+    before_id = min(int(cursor), MAX_ROW_ID) if cursor and cursor.isdigit() else None
     rows: Sequence[Call] = await repository.page(
         session, limit=limit + 1, before_id=before_id, status=status, agent_id=agent_id
     )
@@ -203,7 +205,12 @@ async def receive_inbound_call(
             end_conference_on_exit=True,
         )
     )
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        # Not a customer's new call: one of our own legs (an agent's or a transfer's) sent to
+        # the number's webhook. The request's transaction is rolled back whole.
+        raise CallSidInUse(f"{call_sid} is already a leg of another call") from exc
     await routing.offer_call(session, call=call, voice=voice)
     return call
 

@@ -4,7 +4,7 @@ from fastapi import APIRouter, status
 
 from warm_transfer.agents.dependencies import CurrentAgent
 from warm_transfer.calls.errors import CallEnded, CallNotFound, ConferenceNotReady, NotOnCall
-from warm_transfer.db import SessionDep
+from warm_transfer.db import RowId, SessionDep
 from warm_transfer.dependencies import VoiceDep
 from warm_transfer.errors import VALIDATION_ERROR, Unauthorized, UpstreamError, responses
 from warm_transfer.transfers import service
@@ -50,7 +50,7 @@ _ACTION_ERRORS = (
     },
 )
 async def start_transfer(
-    call_id: int, body: TransferIn, agent: CurrentAgent, session: SessionDep, voice: VoiceDep
+    call_id: RowId, body: TransferIn, agent: CurrentAgent, session: SessionDep, voice: VoiceDep
 ) -> TransferOut:
     transfer = await service.start_transfer(
         session, call_id=call_id, agent=agent, request=body, voice=voice
@@ -65,7 +65,7 @@ async def start_transfer(
     responses={**responses(*_ACTION_ERRORS), **VALIDATION_ERROR},
 )
 async def cancel_transfer(
-    call_id: int, transfer_id: int, agent: CurrentAgent, session: SessionDep, voice: VoiceDep
+    call_id: RowId, transfer_id: RowId, agent: CurrentAgent, session: SessionDep, voice: VoiceDep
 ) -> TransferOut:
     transfer = await service.cancel_transfer(
         session, call_id=call_id, transfer_id=transfer_id, agent=agent, voice=voice
@@ -81,7 +81,7 @@ async def cancel_transfer(
     responses={**responses(*_ACTION_ERRORS, service.TargetNotConnected), **VALIDATION_ERROR},
 )
 async def complete_transfer(
-    call_id: int, transfer_id: int, agent: CurrentAgent, session: SessionDep, voice: VoiceDep
+    call_id: RowId, transfer_id: RowId, agent: CurrentAgent, session: SessionDep, voice: VoiceDep
 ) -> TransferOut:
     transfer = await service.complete_transfer(
         session, call_id=call_id, transfer_id=transfer_id, agent=agent, voice=voice

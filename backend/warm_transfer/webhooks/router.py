@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from warm_transfer.calls import service as calls
-from warm_transfer.db import SessionDep
+from warm_transfer.db import RowId, SessionDep
 from warm_transfer.dependencies import SettingsDep, VoiceDep
 from warm_transfer.errors import ErrorBody
 from warm_transfer.telephony import twiml
@@ -37,6 +37,7 @@ FormT = TypeVar("FormT", bound=BaseModel)
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "The body is not a form"},
     403: {"model": ErrorBody, "description": "Missing or wrong X-Twilio-Signature"},
+    409: {"model": ErrorBody, "description": "The CallSid is already one of another call's legs"},
     422: {"model": ErrorBody, "description": "A required Twilio field is missing or malformed"},
 }
 _TWIML = {"content": {"application/xml": {"example": "<Response>…</Response>"}}}
@@ -192,7 +193,7 @@ async def conference_status(
     openapi_extra=_documented(CallStatusForm),
 )
 async def leg_status(
-    leg_id: int, request: Request, form: VerifiedForm, session: SessionDep, voice: VoiceDep
+    leg_id: RowId, request: Request, form: VerifiedForm, session: SessionDep, voice: VoiceDep
 ) -> Response:
     update = _parse(CallStatusForm, form)
     await calls.apply_leg_status(

@@ -2479,6 +2479,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The CallSid is already one of another call's legs */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A required Twilio field is missing or malformed */
             422: {
                 headers: {
@@ -2542,6 +2551,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The CallSid is already one of another call's legs */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A required Twilio field is missing or malformed */
             422: {
                 headers: {
@@ -2593,6 +2611,15 @@ export interface operations {
             };
             /** @description Missing or wrong X-Twilio-Signature */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The CallSid is already one of another call's legs */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2669,6 +2696,15 @@ export interface operations {
             };
             /** @description No such leg */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The CallSid is already one of another call's legs */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2766,6 +2802,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The CallSid is already one of another call's legs */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A required Twilio field is missing or malformed */
             422: {
                 headers: {
@@ -2817,6 +2862,15 @@ export interface operations {
             };
             /** @description Missing or wrong X-Twilio-Signature */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The CallSid is already one of another call's legs */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
