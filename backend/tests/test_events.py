@@ -133,3 +133,31 @@ async def test_others_see_availability_change_and_waiting_calls(
         queue = await events.until("queue", lambda d: bool(d["calls"]))
     assert queue.data["calls"][0]["from_number"] == CUSTOMER_NUMBER
     assert queue.data["calls"][0]["status"] == "queued"
+
+
+async def test_a_change_is_read_once_however_many_streams_are_open(
+    server: str, agents: AgentFactory, twilio: TwilioDouble, app: FastAPI
+) -> None:
+    for agent_id in ("agent1", "agent2", "agent3", "agent4"):
+        await agents.create(agent_id, availability=Availability.away)
+    async with contextlib.AsyncExitStack() as streams:
+        watchers = [
+            await streams.enter_async_context(stream(server, agents, agent_id))
+            for agent_id in ("agent1", "agent2", "agent3")
+        ]
+        for events in watchers:
+            await events.until("queue")
+        reads = app.state.snapshot_feed.reads
+
+        await twilio.client.put(
+            "/api/agents/me/availability",
+            json={"availability": "available"},
+            headers=await agents.headers("agent4"),
+        )
+        for events in watchers:
+            directory = await events.until(
+                "directory",
+                lambda d: {a["id"]: a["presence"] for a in d["agents"]}["agent4"] == "available",
+            )
+            assert directory.name == "directory"
+    assert app.state.snapshot_feed.reads == reads + 1

@@ -66,6 +66,7 @@ class SnapshotFeed(Fanout[Update]):
         self._min_read_interval = min_read_interval
         self._sessions = sessions
         self._grace_seconds = grace_seconds
+        self.reads = 0  # snapshot reads so far: one per batch of changes, however many streams
 
     async def run(self) -> None:
         last_read = -math.inf
@@ -78,6 +79,7 @@ class SnapshotFeed(Fanout[Update]):
                 while not changes_inbox.empty():
                     changes = changes | changes_inbox.get_nowait()
                 read_at = last_read = time.monotonic()
+                self.reads += 1
                 try:
                     update = await self._read(changes, read_at=read_at)
                 except Exception:
