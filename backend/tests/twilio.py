@@ -57,10 +57,6 @@ class TwilioDouble:
             url__regex=rf"{account}/Conferences/CF\w+/Participants/[^/]+\.json$",
             name="participant_update",
         ).respond(200, json={"call_sid": sid("CA")})
-        self.participant_delete = self.api.delete(
-            url__regex=rf"{account}/Conferences/CF\w+/Participants/[^/]+\.json$",
-            name="participant_delete",
-        ).respond(204)
         self.call_update = self.api.post(
             url__regex=rf"{account}/Calls/CA\w+\.json$", name="call_update"
         ).respond(200, json={"sid": sid("CA"), "status": "completed"})

@@ -62,7 +62,6 @@ def test_every_gateway_method_has_a_contract_test() -> None:
         "create_call",
         "add_participant",
         "update_participant",
-        "remove_participant",
         "end_call",
         "end_conference",
     }, "a new TwilioGateway method needs a contract test here"
@@ -177,17 +176,6 @@ async def test_update_participant(
     )
     assert exchange.fields() == fields
     assert exchange.body["conference_sid"].startswith("CF")
-
-
-async def test_remove_participant(gateway: TwilioGateway, transport: SpecCheckingTransport) -> None:
-    await accepted(
-        transport,
-        gateway.remove_participant(conference_sid=CONFERENCE_SID, participant=AGENT_CALL),
-    )
-
-    exchange = only_exchange(transport, "DeleteParticipant", 204)
-    assert exchange.method == "DELETE"
-    assert exchange.path.endswith(f"/Conferences/{CONFERENCE_SID}/Participants/{AGENT_CALL}.json")
 
 
 async def test_end_call(gateway: TwilioGateway, transport: SpecCheckingTransport) -> None:

@@ -17,7 +17,6 @@ The REST requests the app sends (telephony/gateway.py), and who sends them:
   Participants/{sid|label} update  hold, transfers (end-on-exit, hold), webhook reactions
   Calls/{sid} update (completed)   cancel, complete, leave; jobs: hang up a ringing offer, cold
   Conferences/{CF} update (completed)  leave as the only agent; job: the last agent hung up
-  Participants/{sid} delete        never sent (TelephonyGateway.remove_participant is unused)
 """
 
 from __future__ import annotations

@@ -356,7 +356,8 @@ async def test_the_participants_api_dials_into_the_conference_by_name(
     assert asked <= {"/legs/agent2", "/conference"}
 
     # Removed by label: it leaves (kicked), and with nothing after its <Dial> the call ends.
-    await gateway.remove_participant(conference_sid=room(simulator).sid, participant="leg-9")
+    removed = await rest.delete(f"Conferences/{room(simulator).sid}/Participants/leg-9.json")
+    assert removed.status_code == 204
     await eventually(lambda: simulator.engine.calls[target_sid].status is CallStatus.completed)
 
     def kicked() -> dict[str, str] | None:

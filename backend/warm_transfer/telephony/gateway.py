@@ -82,8 +82,6 @@ class TelephonyGateway(Protocol):
         end_conference_on_exit: bool | None = None,
     ) -> None: ...
 
-    async def remove_participant(self, *, conference_sid: str, participant: str) -> None: ...
-
     async def end_call(self, *, call_sid: str) -> None: ...
 
     async def end_conference(self, *, conference_sid: str) -> None: ...
@@ -167,12 +165,6 @@ class TwilioGateway:
             self._account.conferences(conference_sid)
             .participants(participant)
             .update_async(**fields),
-        )
-
-    async def remove_participant(self, *, conference_sid: str, participant: str) -> None:
-        await self._call(
-            "remove participant",
-            self._account.conferences(conference_sid).participants(participant).delete_async(),
         )
 
     async def end_call(self, *, call_sid: str) -> None:

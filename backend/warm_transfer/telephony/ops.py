@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from warm_transfer.telephony.gateway import TelephonyError, TelephonyGateway
 
-OpName = Literal["update_participant", "remove_participant", "end_call", "end_conference"]
+OpName = Literal["update_participant", "end_call", "end_conference"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,11 +80,6 @@ async def _run(gateway: TelephonyGateway, op: ConferenceOp) -> None:
         await gateway.end_conference(conference_sid=op.conference_sid)
         return
     assert op.participant is not None  # noqa: S101
-    if op.op == "remove_participant":
-        await gateway.remove_participant(
-            conference_sid=op.conference_sid, participant=op.participant
-        )
-        return
     await gateway.update_participant(
         conference_sid=op.conference_sid,
         participant=op.participant,
