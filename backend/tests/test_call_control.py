@@ -288,7 +288,10 @@ async def test_first_agent_hanging_up_during_the_consult_hands_over(scenario: Sc
     _, target_sid = await twilio.target_answers(s.customer_sid)
     await s.leaves(s.agent1_leg, s.agent1_sid)
     await twilio.drain()
+    assert (await s.call("agent2"))["transfers"][0]["status"] == "consulting"  # a grace first
+    assert twilio.changes()[2:] == []
 
+    await twilio.drain_later()
     call = await s.call("agent2")
     assert call["transfers"][0]["status"] == "completed"
     assert call["owner_agent_id"] == "agent2"
@@ -298,6 +301,27 @@ async def test_first_agent_hanging_up_during_the_consult_hands_over(scenario: Sc
         ("POST", f"Participants/{target_sid}.json", {"EndConferenceOnExit": "true"}),
     ]
     assert transfer["id"] == call["transfers"][0]["id"]
+
+
+async def test_customer_hanging_up_just_before_the_first_agent_is_not_a_completed_transfer(
+    scenario: Scenario,
+) -> None:
+    """Twilio reports each call's end on its own: the first agent's may arrive before the
+    customer's, though the customer's hang-up ended the conference. No hand-over then."""
+    s, twilio = scenario, scenario.twilio
+    await s.transfer(to_agent_id="agent2")
+    _, target_sid = await twilio.target_answers(s.customer_sid)
+    await twilio.leg_status(s.agent1_leg, s.agent1_sid, "completed", CallDuration="42")
+    await s.customer_hangs_up()
+    await twilio.drain_later()
+
+    call = await s.call("agent1")
+    assert call["status"] == "completed"
+    assert call["ended_by"] == "customer"
+    assert call["transfers"][0]["status"] == "canceled"
+    assert "customer hung up" in call["transfers"][0]["reason"]
+    handed_over = ("POST", f"Participants/{target_sid}.json", {"EndConferenceOnExit": "true"})
+    assert handed_over not in twilio.changes()
 
 
 async def test_first_agent_leaving_while_the_target_rings_leaves_the_customer_holding(

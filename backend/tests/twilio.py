@@ -13,9 +13,12 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import respx
 from fastapi import FastAPI
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from warm_transfer.config import Settings
+from warm_transfer.db import utcnow
+from warm_transfer.jobs.models import Job, JobStatus
 
 TWILIO_API = "https://api.twilio.test"
 CUSTOMER_NUMBER = "+15551230000"
@@ -33,6 +36,16 @@ def form_of(request: httpx.Request) -> dict[str, list[str]]:
 
 def sign(auth_token: str, url: str, params: Mapping[str, str]) -> str:
     return RequestValidator(auth_token).compute_signature(url, dict(params))
+
+
+async def due_now(app: FastAPI, kind: str | None = None) -> None:
+    """Skip the waiting: what is pending (of `kind`) is due now; production timings are kept."""
+    query = select(Job).where(Job.status == JobStatus.pending)
+    if kind is not None:
+        query = query.where(Job.kind == kind)
+    async with app.state.session_factory() as session, session.begin():
+        for job in await session.scalars(query):
+            job.run_after = utcnow()
 
 
 @dataclass
@@ -166,6 +179,11 @@ class TwilioDouble:
     async def drain(self) -> None:
         """Let the app's job worker send what it queued (dials, hang-ups)."""
         await self.app.state.job_worker.drain()
+
+    async def drain_later(self) -> None:
+        """As `drain`, after the jobs waiting for later (a back-off, a deferred hand-over)."""
+        await due_now(self.app)
+        await self.drain()
 
     # --- whole steps of a call ----------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from tests.factories import AgentFactory
+from tests.twilio import due_now as due_now
 from warm_transfer.agents import service as agent_service
 from warm_transfer.agents.models import Agent
 from warm_transfer.agents.security import hash_password, issue_access_token
@@ -136,16 +137,6 @@ async def snapshot(app: FastAPI) -> Snapshot:
 async def jobs(app: FastAPI) -> list[Job]:
     async with app.state.session_factory() as session:
         return list(await session.scalars(select(Job).order_by(Job.id)))
-
-
-async def due_now(app: FastAPI, kind: str | None = None) -> None:
-    """Skip the backoff: what is pending (of `kind`) is due; the production RetryPolicy is kept."""
-    query = select(Job).where(Job.status == JobStatus.pending)
-    if kind is not None:
-        query = query.where(Job.kind == kind)
-    async with app.state.session_factory() as session, session.begin():
-        for job in await session.scalars(query):
-            job.run_after = utcnow()
 
 
 async def failed_attempt(app: FastAPI, job_id: int) -> tuple[Job, datetime, datetime]:

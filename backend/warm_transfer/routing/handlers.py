@@ -22,6 +22,7 @@ from warm_transfer.routing.service import (
 from warm_transfer.telephony.gateway import DialRequest
 from warm_transfer.telephony.ops import ConferenceOp, end_call, run_ops
 from warm_transfer.telephony.voice import CONFERENCE_OPS, Voice
+from warm_transfer.transfers import service as transfers
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,31 @@ class OfferWaitingCallsHandler:
         return None
 
 
+class HandOverHandler:
+    """The `hand_over` job: the call goes to the consulted target, the owner having hung up."""
+
+    idempotent = True
+
+    def __init__(self, *, voice: Voice) -> None:
+        self._voice = voice
+
+    async def prepare(self, session: AsyncSession, payload: dict[str, Any]) -> bool:
+        return True
+
+    async def perform(self, prepared: bool) -> None:
+        return None  # the hand-over queues its own conference changes
+
+    async def succeeded(
+        self, session: AsyncSession, payload: dict[str, Any], prepared: bool, result: None
+    ) -> None:
+        await transfers.hand_over_after_owner_left(
+            session, transfer_id=payload["transfer_id"], reason=payload["reason"], voice=self._voice
+        )
+
+    async def failed(self, session: AsyncSession, payload: dict[str, Any], reason: str) -> None:
+        return None
+
+
 class ConferenceOpsHandler:
     """The `conference_ops` job: conference changes a webhook decided on, run in order.
 
@@ -148,5 +174,6 @@ def job_handlers(*, voice: Voice) -> dict[str, JobHandler]:
     return {
         DIAL_AGENT: DialAgentHandler(voice=voice),
         CONFERENCE_OPS: ConferenceOpsHandler(voice=voice),
+        transfers.HAND_OVER: HandOverHandler(voice=voice),
         OFFER_WAITING_CALLS: OfferWaitingCallsHandler(voice=voice),
     }

@@ -10,6 +10,7 @@ handed to them. Twilio ignores an end-on-exit change on a held participant, so u
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,9 @@ from warm_transfer.transfers.models import Transfer, TransferMode, TransferStatu
 from warm_transfer.transfers.schemas import TransferIn
 
 logger = logging.getLogger(__name__)
+
+HAND_OVER = "hand_over"
+HAND_OVER_GRACE = timedelta(seconds=2)
 
 
 class TransferNotFound(NotFound):
@@ -257,8 +261,17 @@ async def on_owner_left(session: AsyncSession, *, call: Call, leg: CallLeg, voic
         return False
     target = calls.leg_by_id(call, transfer.target_leg_id)
     if transfer.status is TransferStatus.consulting and target is not None and target.call_sid:
-        voice.later(session, _hand_over_ops(call, target))
-        _hand_over(call, transfer, target, f"{leg.agent_id} hung up during the consult")
+        # Not at once: Twilio reports each call's end on its own, so the customer's hang-up
+        # that ended everything may arrive just after this. Hand over only if it does not.
+        voice.jobs.enqueue(
+            session,
+            kind=HAND_OVER,
+            payload={
+                "transfer_id": transfer.id,
+                "reason": f"{leg.agent_id} hung up during the consult",
+            },
+            run_after=utcnow() + HAND_OVER_GRACE,
+        )
         return True
     customer = calls.customer_leg(call)
     if not customer.on_hold and call.conference_sid:
@@ -268,6 +281,25 @@ async def on_owner_left(session: AsyncSession, *, call: Call, leg: CallLeg, voic
         )
         customer.on_hold = True
     return True
+
+
+async def hand_over_after_owner_left(
+    session: AsyncSession, *, transfer_id: int, reason: str, voice: Voice
+) -> None:
+    """HAND_OVER_GRACE after the owner hung up mid-consult: the target gets the call, unless it
+    ended meanwhile (then the transfer was already closed as canceled) or the consult did."""
+    transfer = await session.get(Transfer, transfer_id)
+    if transfer is None or transfer.status is not TransferStatus.consulting:
+        return
+    call = await calls.get(session, transfer.call_id, fresh=True)
+    if call is None or call.status is CallStatus.completed:
+        return
+    target = calls.leg_by_id(call, transfer.target_leg_id)
+    if target is None or target.call_sid is None or target.status.is_final:
+        return
+    transfer = _same_transfer(call, transfer)
+    voice.later(session, _hand_over_ops(call, target))
+    _hand_over(call, transfer, target, reason)
 
 
 def on_call_ended(call: Call) -> None:
