@@ -6,8 +6,10 @@ import logging
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security.base import SecurityBase
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -100,20 +102,63 @@ def _render(
     )
 
 
+def _requires_bearer(route: object) -> bool:
+    """Whether a route depends on a security scheme (the bearer token), however deep."""
+    dependant: Dependant | None = getattr(route, "dependant", None)
+    pending = [dependant] if dependant is not None else []
+    while pending:
+        current = pending.pop()
+        if isinstance(current.call, SecurityBase):
+            return True
+        pending.extend(current.dependencies)
+    return False
+
+
+async def _unauthenticated(request: Request) -> JSONResponse | None:
+    """The 401 a route that requires a bearer token would answer this request, if any.
+
+    FastAPI reads a route's body before it runs any dependency, the authentication included, so
+    a body it cannot parse would be refused as malformed even when the caller is nobody: an
+    anonymous client must learn that it has to log in, and nothing about the route's input."""
+    if not _requires_bearer(request.scope.get("route")):
+        return None
+    # The route's own check, with its own rules (expiry, deleted agent, logged-out session).
+    # Imported here: the agents package builds on this module.
+    from warm_transfer.agents.dependencies import current_agent, oauth2_scheme
+
+    token = await oauth2_scheme(request)
+    try:
+        async with request.app.state.session_factory() as session:
+            await current_agent(session, request.app.state.settings, token)
+    except Unauthorized as refused:
+        return _render(refused.status_code, refused.error, refused.detail, refused.response_headers)
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
         return _render(exc.status_code, exc.error, exc.detail, exc.response_headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        unreadable = any(err.get("type") == "json_invalid" for err in exc.errors())
+        if unreadable and (refused := await _unauthenticated(request)) is not None:
+            return refused
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         return _render(422, "validation_error", problems or "Malformed request")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's own 400: a body it could not even read (JSON that is not UTF-8, a garbled
+            # form). Invalid JSON syntax already is a 422 (`json_invalid`), and every route
+            # documents a malformed request as 422: this is one more of those.
+            if (refused := await _unauthenticated(request)) is not None:
+                return refused
+            return _render(422, "validation_error", f"body: {exc.detail}")
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _render(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
 

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from warm_transfer.agents import repository
 from warm_transfer.agents.models import Agent, Availability
 from warm_transfer.agents.presence import online_since, present
-from warm_transfer.agents.schemas import AgentOut
+from warm_transfer.agents.schemas import AgentOut, is_valid_agent_id
 from warm_transfer.agents.security import (
     hash_password,
     verify_password,
@@ -35,7 +35,8 @@ class AgentExists(Conflict):
 
 
 async def authenticate(session: AsyncSession, *, agent_id: str, password: str) -> Agent:
-    agent = await repository.get(session, agent_id)
+    # A username that cannot be an agent id (a NUL, say) is unknown without asking the database.
+    agent = await repository.get(session, agent_id) if is_valid_agent_id(agent_id) else None
     if agent is None:
         verify_unknown_agent_password(password)
         raise InvalidCredentials

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from warm_transfer.agents.dependencies import CurrentAgent
+from warm_transfer.agents.schemas import AGENT_ID_PATTERN
 from warm_transfer.calls import service
 from warm_transfer.calls.errors import CallEnded, CallNotFound, ConferenceNotReady, NotOnCall
 from warm_transfer.calls.models import CallStatus
@@ -36,7 +37,10 @@ async def list_calls(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(pattern=r"^\d{1,10}$")] = None,
     status: CallStatus | None = None,
-    agent_id: Annotated[str | None, Query(description="Only calls this agent took part in")] = None,
+    agent_id: Annotated[
+        str | None,
+        Query(pattern=AGENT_ID_PATTERN, description="Only calls this agent took part in"),
+    ] = None,
 ) -> CallPage:
     return await service.history(
         session, limit=limit, cursor=cursor, status=status, agent_id=agent_id

@@ -99,7 +99,10 @@ class CallOut(BaseModel):
 class HoldIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"hold": True}]})
 
-    hold: bool = Field(description="true: hold the customer with music; false: resume.")
+    # Strict: JSON true or false, as documented, not 0, 1 or "yes" coerced.
+    hold: bool = Field(
+        strict=True, description="true: hold the customer with music; false: resume."
+    )
 
 
 class CallEventOut(BaseModel):

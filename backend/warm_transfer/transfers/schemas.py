@@ -35,7 +35,12 @@ class TransferIn(BaseModel):
                 {"to_agent_id": "agent2", "hold_customer": False},
                 {"to_agent_id": "agent3", "mode": "cold"},
                 {"to_number": "+442071234567"},
-            ]
+            ],
+            # Exactly one target (checked by `_one_target`), so clients and fuzzers see the rule.
+            "oneOf": [
+                {"required": ["to_agent_id"], "properties": {"to_agent_id": {"type": "string"}}},
+                {"required": ["to_number"], "properties": {"to_number": {"type": "string"}}},
+            ],
         },
     )
 
@@ -54,6 +59,7 @@ class TransferIn(BaseModel):
     )
     hold_customer: bool = Field(
         default=True,
+        strict=True,  # JSON true or false, as documented, not 0, 1 or "yes" coerced
         description="Hold the customer (music) during the consult; false keeps a three-way call. "
         "A cold transfer always holds.",
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
+from warm_transfer.agents.schemas import AGENT_ID_PATTERN
 from warm_transfer.calls import service as calls
 from warm_transfer.db import RowId, SessionDep
 from warm_transfer.dependencies import SettingsDep, VoiceDep
@@ -24,6 +25,7 @@ from warm_transfer.telephony.urls import (
     CallbackUrls,
 )
 from warm_transfer.webhooks.forms import (
+    CALL_SID_PATTERN,
     AgentConnectForm,
     CallStatusForm,
     ConferenceEventForm,
@@ -131,7 +133,10 @@ async def hold_music(form: VerifiedForm, settings: SettingsDep) -> Response:
     openapi_extra=_documented(AgentConnectForm),
 )
 async def agent_connect(
-    conference_id: str, agent_id: str, form: VerifiedForm, session: SessionDep
+    conference_id: Annotated[str, Path(pattern=CALL_SID_PATTERN)],
+    agent_id: Annotated[str, Path(pattern=AGENT_ID_PATTERN)],
+    form: VerifiedForm,
+    session: SessionDep,
 ) -> Response:
     answered = _parse(AgentConnectForm, form)
     leg = await calls.connect_agent(

@@ -28,9 +28,14 @@ class MalformedForm(AppError):
 
 
 def public_url(base_url: str, request: Request) -> str:
-    """The URL Twilio called, as Twilio saw it (behind a proxy the app sees another host)."""
+    """The URL Twilio called, as Twilio saw it (behind a proxy the app sees another host).
+
+    The path as it was sent, percent-escapes and all (the server's `raw_path`): Twilio signs the
+    URL it called, and a decoded path differs from it as soon as a segment needed escaping."""
+    raw_path: bytes | None = request.scope.get("raw_path")
+    path = raw_path.split(b"?", 1)[0].decode("latin-1") if raw_path else request.url.path
     query = request.url.query
-    return base_url + request.url.path + (f"?{query}" if query else "")
+    return base_url + path + (f"?{query}" if query else "")
 
 
 async def read_form(request: Request) -> FormData:

@@ -1476,7 +1476,11 @@ export interface components {
              * @description An outside number (E.164) instead of an agent; it must match the configured allow-list (TRANSFER_ALLOWED_NUMBERS).
              */
             to_number?: string | null;
-        };
+        } & ({
+            to_agent_id: string;
+        } | {
+            to_number: string;
+        });
         /**
          * TransferMode
          * @enum {string}
