@@ -73,6 +73,7 @@ async def test_an_offer_and_its_progress_reach_the_agent_in_order(
     async with stream(server, agents, "agent1") as events:
         await events.until("queue")
         _, customer_sid = await twilio.customer_calls()
+        await twilio.route()
         offered = await events.until("call")
         assert offered.data["call"]["status"] == "ringing"
         assert offered.data["call"]["from_number"] == CUSTOMER_NUMBER

@@ -36,9 +36,9 @@ async def test_webhook_lines_carry_the_request_id_and_call_sid(
     await agents.create("agent1")
     response, call_sid = await twilio.customer_calls()
     entries = [json.loads(line) for line in json_lines]
-    offering = next(e for e in entries if e["message"].startswith("offering call"))
-    assert offering["call_sid"] == call_sid
-    assert offering["request_id"] == response.headers["x-request-id"]
+    queued = next(e for e in entries if e["message"].endswith(" queued"))
+    assert queued["call_sid"] == call_sid
+    assert queued["request_id"] == response.headers["x-request-id"]
     assert all("+1555" not in line for line in json_lines)  # no phone numbers at info level
 
 

@@ -216,13 +216,31 @@ async def test_a_5xx_on_dial_is_never_retried(
 async def test_a_dial_queued_before_a_restart_is_sent_after_it(
     twilio: TwilioDouble, agents: AgentFactory, app: FastAPI, tmp_path: Path
 ) -> None:
-    """The process stops after the webhook answered but before the dial went out."""
+    """The process stops after the call was offered but before the dial went out."""
     await agents.create("agent1")
     await twilio.customer_calls()
+    await twilio.route()
     assert twilio.calls_create.call_count == 0  # nothing sent yet; the job is in the database
 
     restarted = create_app(make_settings(tmp_path), run_worker=True)
     async with restarted.router.lifespan_context(restarted):
+        await restarted.state.job_worker.drain()
+
+    assert twilio.calls_create.call_count == 1
+    assert form_of(twilio.calls_create.calls.last.request)["To"] == ["client:agent1"]
+
+
+async def test_a_call_recorded_but_not_yet_offered_before_a_restart_is_offered_after_it(
+    twilio: TwilioDouble, agents: AgentFactory, tmp_path: Path
+) -> None:
+    """The process stops after the webhook answered but before the dispatcher's pass."""
+    await agents.create("agent1")
+    await twilio.customer_calls()
+
+    restarted = create_app(make_settings(tmp_path), run_worker=False)
+    async with restarted.router.lifespan_context(restarted):
+        assert await restarted.state.dispatcher.run_pending() == 1  # its pass at start-up
+        assert await restarted.state.dispatcher.run_pending() == 0  # and nothing else woke it
         await restarted.state.job_worker.drain()
 
     assert twilio.calls_create.call_count == 1
@@ -237,6 +255,7 @@ async def test_a_dial_interrupted_mid_request_is_failed_over_not_resent(
     await agents.create("agent1")
     await agents.create("agent2")
     await twilio.customer_calls()
+    await twilio.route()
     async with app.state.session_factory() as session, session.begin():
         await session.execute(
             update(Job).values(status=JobStatus.running, claimed_at=utcnow() - timedelta(hours=1))

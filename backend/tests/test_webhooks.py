@@ -80,7 +80,16 @@ async def test_webhook_answers_before_dialing_and_the_dial_follows(
     response, call_sid = await twilio.customer_calls()
 
     assert response.status_code == 200
-    assert twilio.calls_create.call_count == 0  # the webhook did not wait on Twilio
+    # The webhook recorded the call, and waited for neither routing nor Twilio.
+    async with app.state.session_factory() as session:
+        call = await session.scalar(select(Call).where(Call.call_sid == call_sid))
+        assert call is not None and call.status is CallStatus.queued
+        assert await session.scalar(select(func.count()).select_from(CallLeg)) == 1  # customer
+        assert await session.scalar(select(func.count()).select_from(Job)) == 0
+
+    await twilio.route()
+
+    assert twilio.calls_create.call_count == 0
     async with app.state.session_factory() as session:
         leg = await session.scalar(select(CallLeg).where(CallLeg.agent_id == "agent1"))
         assert leg is not None and leg.status is LegStatus.dialing

@@ -177,8 +177,14 @@ class TwilioDouble:
         return await self.post("/conference/status", params)
 
     async def drain(self) -> None:
-        """Let the app's job worker send what it queued (dials, hang-ups)."""
+        """Let the app route waiting calls and its job worker send what it queued (dials,
+        hang-ups): what its background tasks do in production."""
+        await self.route()
         await self.app.state.job_worker.drain()
+
+    async def route(self) -> None:
+        """Let the app offer the calls it recorded to free agents (its dispatcher's pass)."""
+        await self.app.state.dispatcher.run_pending()
 
     async def drain_later(self) -> None:
         """As `drain`, after the jobs waiting for later (a back-off, a deferred hand-over)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -13,7 +13,7 @@ from fastapi import Path as PathParam
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Session
+
+from warm_transfer.sqlite_connection import OneTripConnection, one_trip_connector
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -73,7 +75,7 @@ def create_engine(database_url: str) -> AsyncEngine:
     # One connection: SQLite has one writer anyway, and waiting for the pool is an asyncio wait,
     # where waiting for SQLite's lock is a sleep-and-retry loop that makes latency spiky.
     engine = create_async_engine(
-        url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=30
+        url, async_creator=_sqlite_connector(url), pool_size=1, max_overflow=0, pool_timeout=30
     )
     _configure_sqlite(engine)
     return engine
@@ -87,10 +89,17 @@ def create_read_engine(engine: AsyncEngine) -> AsyncEngine:
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return engine
     readers = create_async_engine(
-        url, connect_args={"timeout": 30}, pool_size=2, max_overflow=0, pool_timeout=30
+        url, async_creator=_sqlite_connector(url), pool_size=2, max_overflow=0, pool_timeout=30
     )
     _configure_sqlite(readers, read_only=True)
     return readers
+
+
+def _sqlite_connector(url: URL) -> Callable[[], Awaitable[OneTripConnection]]:
+    """Connections making one trip to SQLite's thread per statement (`sqlite_connection`),
+    opened with what SQLAlchemy's own dialect would pass."""
+    args, kwargs = url.get_dialect()().create_connect_args(url)
+    return one_trip_connector(*args, **{"timeout": 30, **kwargs})
 
 
 def _configure_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:

@@ -18,6 +18,7 @@ from warm_transfer import __version__
 from warm_transfer.agents.dependencies import current_agent
 from warm_transfer.agents.router import router as agents_router
 from warm_transfer.agents.throttle import LoginThrottle
+from warm_transfer.calls.inbound import InboundCalls
 from warm_transfer.calls.router import router as calls_router
 from warm_transfer.config import AppEnv, Settings, get_settings
 from warm_transfer.db import create_engine, create_read_engine, create_session_factory
@@ -28,6 +29,7 @@ from warm_transfer.events.relay import PostgresRelay
 from warm_transfer.events.router import router as events_router
 from warm_transfer.jobs.queue import JobQueue, JobWorker
 from warm_transfer.logging import RequestContextMiddleware, configure_logging
+from warm_transfer.routing.dispatcher import Dispatcher
 from warm_transfer.routing.handlers import job_handlers
 from warm_transfer.simulator import Simulator, simulator_router
 from warm_transfer.system.router import router as system_router
@@ -94,11 +96,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
             base_url=api_base_url,
         )
         queue = JobQueue()
+        voice = Voice(gateway=gateway, jobs=queue, settings=settings)
         worker = JobWorker(
-            session_factory=session_factory,
-            queue=queue,
-            handlers=job_handlers(voice=Voice(gateway=gateway, jobs=queue, settings=settings)),
+            session_factory=session_factory, queue=queue, handlers=job_handlers(voice=voice)
         )
+        dispatcher = Dispatcher(session_factory=session_factory, voice=voice)
         app.state.settings = settings
         app.state.engine = engine
         app.state.session_factory = session_factory
@@ -108,7 +110,12 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         app.state.gateway = gateway
         app.state.job_queue = queue
         app.state.job_worker = worker
+        app.state.dispatcher = dispatcher
+        app.state.inbound_calls = InboundCalls(
+            session_factory=session_factory, recorded=dispatcher.wake
+        )
         worker_task = asyncio.create_task(worker.run()) if run_worker else None
+        dispatcher_task = asyncio.create_task(dispatcher.run()) if run_worker else None
         feed_task = asyncio.create_task(feed.run())
         logger.info(
             "warm transfer %s ready: %s voice, public URL %s",
@@ -119,7 +126,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         try:
             yield
         finally:
-            for task in (worker_task, feed_task):
+            for task in (worker_task, dispatcher_task, feed_task):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

@@ -532,6 +532,7 @@ async def test_webhook_reaction_gives_up_after_the_retry_budget(
 async def _waiting_customer(twilio: TwilioDouble) -> str:
     response, customer_sid = await twilio.customer_calls()
     assert response.status_code == 200
+    await twilio.route()  # offered, when an agent is free: its dial is a pending job
     await twilio.conference(customer_sid, "participant-join", customer_sid)
     return customer_sid
 

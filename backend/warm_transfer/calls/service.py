@@ -11,7 +11,6 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from warm_transfer.agents import repository as agents
@@ -19,7 +18,6 @@ from warm_transfer.agents.models import Agent, Availability
 from warm_transfer.calls import access, repository
 from warm_transfer.calls.errors import (
     CallNotFound,
-    CallSidInUse,
     ConferenceNotReady,
     LegNotFound,
 )
@@ -174,45 +172,6 @@ async def record_event(
         .returning(CallEvent.id)
     )
     return recorded is not None
-
-
-async def receive_inbound_call(
-    session: AsyncSession, *, call_sid: str, from_number: str, to_number: str, voice: Voice
-) -> Call:
-    """Record a customer's call once (Twilio may retry the webhook) and offer it to an agent."""
-    call: Call | None = await session.scalar(
-        insert_unless_exists(session, Call, unique="call_sid")
-        .values(
-            call_sid=call_sid,
-            conference_name=call_sid,
-            from_number=from_number,
-            to_number=to_number,
-            status=CallStatus.queued,
-        )
-        .returning(Call)
-    )
-    if call is None:  # Twilio retried the webhook, or delivered it twice at once
-        existing = await repository.get_by_sid(session, call_sid)
-        assert existing is not None  # noqa: S101 - the unique constraint just said it exists
-        return existing
-    session.add(
-        CallLeg(
-            call_id=call.id,
-            role=LegRole.customer,
-            call_sid=call_sid,
-            number=from_number,
-            status=LegStatus.in_progress,
-            end_conference_on_exit=True,
-        )
-    )
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        # Not a customer's new call: one of our own legs (an agent's or a transfer's) sent to
-        # the number's webhook. The request's transaction is rolled back whole.
-        raise CallSidInUse(f"{call_sid} is already a leg of another call") from exc
-    await routing.offer_call(session, call=call, voice=voice)
-    return call
 
 
 async def connect_agent(

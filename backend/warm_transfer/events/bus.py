@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, Generic, TypeVar
@@ -108,6 +108,12 @@ class EventBus(Fanout[Changes]):
         if collected is not None and (collected.calls or collected.agents):
             changes = Changes(calls=frozenset(collected.calls), agents=collected.agents)
             (self.relay or self.publish)(changes)
+
+
+def note_changes(session: AsyncSession, *, calls: Iterable[int]) -> None:
+    """Changes the ORM does not see (Core statements): announced with the rest on commit."""
+    collected: _Collected = session.info.setdefault(_PENDING, _Collected())
+    collected.calls.update(calls)
 
 
 def _collect(session: Session, _context: Any) -> None:

@@ -18,6 +18,7 @@ from warm_transfer.telephony.voice import Voice
 logger = logging.getLogger(__name__)
 
 DIAL_AGENT = "dial_agent"
+WAITING_BATCH = 20  # waiting calls read at a time
 
 
 async def offer_call(
@@ -57,11 +58,14 @@ async def offer_call(
 async def offer_waiting_calls(session: AsyncSession, *, voice: Voice) -> int:
     """Offer waiting calls, oldest first, for as long as there are free agents."""
     offered = 0
-    while True:
-        waiting = await calls.oldest_waiting(session, limit=1)
-        if not waiting or await offer_call(session, call=waiting[0], voice=voice) is None:
+    while waiting := await calls.oldest_waiting(session, limit=WAITING_BATCH):
+        for call in waiting:
+            if await offer_call(session, call=call, voice=voice) is None:
+                return offered
+            offered += 1
+        if len(waiting) < WAITING_BATCH:
             return offered
-        offered += 1
+    return offered
 
 
 async def release_agent_leg(session: AsyncSession, *, leg: CallLeg, status: LegStatus) -> None:

@@ -11,8 +11,9 @@ from starlette.datastructures import FormData
 
 from warm_transfer.agents.schemas import AGENT_ID_PATTERN
 from warm_transfer.calls import service as calls
+from warm_transfer.calls.inbound import InboundCall
 from warm_transfer.db import RowId, SessionDep
-from warm_transfer.dependencies import SettingsDep, VoiceDep
+from warm_transfer.dependencies import InboundCallsDep, SettingsDep, VoiceDep
 from warm_transfer.errors import ErrorBody
 from warm_transfer.telephony import twiml
 from warm_transfer.telephony.urls import (
@@ -83,11 +84,11 @@ def _xml(body: str) -> Response:
     openapi_extra=_documented(VoiceForm),
 )
 async def customer_call(
-    form: VerifiedForm, session: SessionDep, settings: SettingsDep, voice: VoiceDep
+    form: VerifiedForm, settings: SettingsDep, inbound: InboundCallsDep
 ) -> Response:
     call = _parse(VoiceForm, form)
-    await calls.receive_inbound_call(
-        session, call_sid=call.call_sid, from_number=call.from_, to_number=call.to, voice=voice
+    await inbound.record(
+        InboundCall(call_sid=call.call_sid, from_number=call.from_, to_number=call.to)
     )
     urls = CallbackUrls(settings.public_base_url)
     return _xml(
