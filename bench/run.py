@@ -42,6 +42,7 @@ from server import (
     Database,
     Proc,
     RssSampler,
+    cpu_seconds,
     postgres_available,
     remove,
     scratch_dir,
@@ -460,6 +461,7 @@ class Bench:
         self.log(f"[{db.kind}] voice webhook, open loop at {self.args.rate:g}/s, Twilio {latency_ms:g} ms")
 
         async def work(app: Proc, consoles: list[Console]) -> None:
+            cpu_before = cpu_seconds(app.proc.pid)
             result = await open_loop(
                 self.target(app),
                 voice_request,
@@ -470,6 +472,7 @@ class Bench:
             total = len(result.sent_at)
             dials = await self.wait_for_dials(total, timeout=3.0 if self.quick else 15.0)
             delays = [d["t"] - result.sent_at[d["conference"]] for d in dials if d["conference"] in result.sent_at]
+            cpu_per_call = (cpu_seconds(app.proc.pid) - cpu_before) / max(1, total)
             stats = await self.double_get("stats")
             failed = sum(v for k, v in stats["counts"].items() if k.endswith("failed"))
             load = f"open loop {self.args.rate:g}/s, Twilio {latency_ms:g} ms"
@@ -478,7 +481,8 @@ class Bench:
                 "voice webhook",
                 result,
                 load,
-                f"{total} calls; each dialed call answered after 50 ms, ended after 100 ms more",
+                f"{total} calls; each dialed call answered after 50 ms, ended after 100 ms more; "
+                f"server CPU {ms(cpu_per_call):.1f} ms per call",
             )
             dial = Result("dial", latencies=delays, elapsed=0)
             row = self.report.add(

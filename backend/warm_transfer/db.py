@@ -33,6 +33,8 @@ NAMING_CONVENTION = {
 }
 
 
+SQLITE_BUSY_TIMEOUT = 30.0  # seconds a statement waits for another process's write lock
+
 # Row ids fit PostgreSQL's INTEGER: a larger id in a URL is a 422, never a database error.
 MAX_ROW_ID = 2**31 - 1
 RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
@@ -75,7 +77,11 @@ def create_engine(database_url: str) -> AsyncEngine:
     # One connection: SQLite has one writer anyway, and waiting for the pool is an asyncio wait,
     # where waiting for SQLite's lock is a sleep-and-retry loop that makes latency spiky.
     engine = create_async_engine(
-        url, async_creator=_sqlite_connector(url), pool_size=1, max_overflow=0, pool_timeout=30
+        url,
+        async_creator=_sqlite_connector(url, inline=True),
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=30,
     )
     _configure_sqlite(engine)
     return engine
@@ -89,17 +95,21 @@ def create_read_engine(engine: AsyncEngine) -> AsyncEngine:
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return engine
     readers = create_async_engine(
-        url, async_creator=_sqlite_connector(url), pool_size=2, max_overflow=0, pool_timeout=30
+        url,
+        async_creator=_sqlite_connector(url, inline=False),
+        pool_size=2,
+        max_overflow=0,
+        pool_timeout=30,
     )
     _configure_sqlite(readers, read_only=True)
     return readers
 
 
-def _sqlite_connector(url: URL) -> Callable[[], Awaitable[OneTripConnection]]:
-    """Connections making one trip to SQLite's thread per statement (`sqlite_connection`),
-    opened with what SQLAlchemy's own dialect would pass."""
-    args, kwargs = url.get_dialect()().create_connect_args(url)
-    return one_trip_connector(*args, **{"timeout": 30, **kwargs})
+def _sqlite_connector(url: URL, *, inline: bool) -> Callable[[], Awaitable[OneTripConnection]]:
+    """Connections that keep SQLite's statements off the event loop's queue (see
+    `sqlite_connection`), opened with what SQLAlchemy's own dialect would pass."""
+    [database], kwargs = url.get_dialect()().create_connect_args(url)
+    return one_trip_connector(database, inline=inline, busy_timeout=SQLITE_BUSY_TIMEOUT, **kwargs)
 
 
 def _configure_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:
@@ -111,16 +121,17 @@ def _configure_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         if read_only:
             cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
-    if read_only:
-        return  # readers take a plain (deferred) transaction: a snapshot, no lock
-
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if read_only:
+            # A plain (deferred) transaction: one snapshot for all of a read's statements (a
+            # call and then its legs), where the driver would run each in a snapshot of its own.
+            connection.exec_driver_sql("BEGIN")
+            return
         # BEGIN IMMEDIATE takes the write lock up front: concurrent requests queue for it instead
         # of reading a stale snapshot and failing to upgrade (SQLite's single writer, made honest).
         connection.exec_driver_sql("BEGIN IMMEDIATE")

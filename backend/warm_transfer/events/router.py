@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api/events", tags=["events"])
 HEARTBEAT_SECONDS = 15.0
 
 
-def get_feed(request: Request) -> SnapshotFeed:
+async def get_feed(request: Request) -> SnapshotFeed:
     feed: SnapshotFeed = request.app.state.snapshot_feed
     return feed
 
