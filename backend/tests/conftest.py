@@ -17,7 +17,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from tests.factories import AgentFactory
-from tests.twilio import TWILIO_API, TwilioDouble
+from tests.twilio import TWILIO_API, TwilioDouble, TwilioTransportMocker
 from warm_transfer.config import AppEnv, Settings, VoiceMode
 from warm_transfer.main import create_app
 from warm_transfer.models import Base
@@ -129,8 +129,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def twilio_api() -> Iterator[respx.MockRouter]:
     """Twilio's REST API: every request the app sends is captured; unmocked ones fail the test."""
-    with respx.mock(assert_all_called=False) as router:
-        router.route(host="127.0.0.1").pass_through()  # the tests' own live server
+    with respx.mock(assert_all_called=False, using=TwilioTransportMocker.name) as router:
         yield router
 
 

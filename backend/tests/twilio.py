@@ -8,11 +8,13 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import respx
 from fastapi import FastAPI
+from respx.mocks import AbstractRequestMocker
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
@@ -23,6 +25,29 @@ from warm_transfer.jobs.models import Job, JobStatus
 TWILIO_API = "https://api.twilio.test"
 CUSTOMER_NUMBER = "+15551230000"
 SUPPORT_NUMBER = "+15559870000"
+
+
+class TwilioTransportMocker(AbstractRequestMocker):  # type: ignore[misc]  # respx is untyped here
+    """respx, in place of the app's transport to Twilio (aiohttp's pool under httpx): requests
+    are matched by the router as they leave the gateway's httpx client, and what the router
+    answers (or raises: a refused connection, a timeout) is what the client gets back."""
+
+    name = "warm-transfer-twilio"
+    targets: ClassVar[list[str]] = [
+        "warm_transfer.telephony.aiohttp_transport.AiohttpTransport",
+    ]
+    target_methods: ClassVar[list[str]] = ["handle_async_request"]
+
+    @classmethod
+    def to_httpx_request(cls, **kwargs: Any) -> httpx.Request:
+        request: httpx.Request = kwargs["request"]
+        return request
+
+    @classmethod
+    async def from_async_httpx_response(
+        cls, httpx_response: httpx.Response, target: object, **kwargs: Any
+    ) -> httpx.Response:
+        return httpx_response
 
 
 def sid(prefix: str) -> str:

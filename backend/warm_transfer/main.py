@@ -33,6 +33,7 @@ from warm_transfer.routing.dispatcher import Dispatcher
 from warm_transfer.routing.handlers import job_handlers
 from warm_transfer.simulator import Simulator, simulator_router
 from warm_transfer.system.router import router as system_router
+from warm_transfer.telephony.aiohttp_transport import AiohttpTransport
 from warm_transfer.telephony.gateway import TwilioGateway
 from warm_transfer.telephony.voice import Voice
 from warm_transfer.transfers.router import router as transfers_router
@@ -85,9 +86,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
             api_base_url = settings.public_base_url + "/simulator/twilio"
             api_transport = httpx.ASGITransport(app=app)
         http = httpx.AsyncClient(
-            transport=api_transport,
+            transport=api_transport or AiohttpTransport(max_connections=100),
             timeout=httpx.Timeout(settings.twilio_http_timeout_seconds, connect=5.0),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
         )
         gateway = TwilioGateway(
             account_sid=settings.account_sid,

@@ -29,6 +29,8 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
+from warm_transfer.telephony.aiohttp_transport import AiohttpTransport
+
 CONTRACT_DIR = Path(__file__).resolve().parent
 NODE_MODULES = CONTRACT_DIR / "node_modules"
 PRISM_BIN = NODE_MODULES / ".bin" / "prism"
@@ -105,7 +107,10 @@ class SpecCheckingTransport(httpx.AsyncBaseTransport):
     """Records every exchange, checks form fields against the spec, works around Prism's arrays."""
 
     spec: TwilioSpec
-    inner: httpx.AsyncBaseTransport = field(default_factory=httpx.AsyncHTTPTransport)
+    # The app's own transport to Twilio: the contract is checked through what production sends.
+    inner: httpx.AsyncBaseTransport = field(
+        default_factory=lambda: AiohttpTransport(max_connections=10)
+    )
     exchanges: list[Exchange] = field(default_factory=list)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -1,7 +1,8 @@
 """twilio-python's async HTTP client interface over one shared httpx.AsyncClient.
 
 The SDK's stock async client uses aiohttp, ignores its timeout and must be closed by hand; this
-one reuses the app's pooled httpx client (timeouts set, closed in the lifespan); respx sees it.
+one reuses the app's httpx client (timeouts set, closed in the lifespan, aiohttp's pool beneath:
+`aiohttp_transport`), which the tests replace with respx.
 """
 
 from __future__ import annotations
