@@ -38,6 +38,7 @@ from sqlalchemy import select
 
 from tests.conftest import PUBLIC_BASE_URL, make_settings
 from tests.factories import AgentFactory
+from tests.faults.fuzzing import DETERMINISTIC
 from tests.faults.test_webhook_fuzz import PostgresGuard
 from tests.faults.test_webhook_fuzz import postgres_guard as postgres_guard  # the fixture
 from tests.twilio import TwilioDouble
@@ -53,18 +54,9 @@ EXAMPLES_PER_OPERATION = 60
 UNAUTHENTICATED_EXAMPLES = 300
 
 FUZZ_SETTINGS = settings(
+    DETERMINISTIC,
     max_examples=EXAMPLES_PER_OPERATION,
-    deadline=None,
-    derandomize=True,  # the same requests on every run: CI stays deterministic
-    database=None,
-    print_blob=False,
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-        # The app and its database are set up once per operation, and every example acts on
-        # them: that state carrying over from one example to the next is the point.
-        HealthCheck.function_scoped_fixture,
-    ],
+    suppress_health_check=[*DETERMINISTIC.suppress_health_check, HealthCheck.filter_too_much],
 )
 
 # Only response checks that judge the answer in hand. Left out: `ignored_auth` (it re-sends the

@@ -32,6 +32,7 @@ from twilio.request_validator import RequestValidator
 
 from tests.conftest import PUBLIC_BASE_URL, make_settings
 from tests.factories import AgentFactory
+from tests.faults.fuzzing import DETERMINISTIC
 from tests.twilio import TwilioDouble
 from warm_transfer.main import create_app
 from warm_transfer.models import Base
@@ -70,16 +71,8 @@ ROUTES = sorted(WEBHOOKS)
 SIGNED_EXAMPLES = 150
 FORGED_EXAMPLES = 250
 FUZZ = settings(
-    deadline=None,
-    derandomize=True,  # the same requests on every run: CI stays deterministic
-    database=None,
-    print_blob=False,
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-        # One app and database per test, on purpose: every example acts on the same live call.
-        HealthCheck.function_scoped_fixture,
-    ],
+    DETERMINISTIC,
+    suppress_health_check=[*DETERMINISTIC.suppress_health_check, HealthCheck.data_too_large],
 )
 
 FIELDS = (
