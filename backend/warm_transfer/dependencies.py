@@ -23,8 +23,8 @@ async def get_app_settings(request: Request) -> Settings:
 
 
 async def get_voice(request: Request) -> Voice:
-    state = request.app.state
-    return Voice(gateway=state.gateway, jobs=state.job_queue, settings=state.settings)
+    voice: Voice = request.app.state.voice
+    return voice
 
 
 async def get_inbound_calls(request: Request) -> InboundCalls:

@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         app.state.gateway = gateway
         app.state.job_queue = queue
         app.state.job_worker = worker
+        app.state.voice = voice
         app.state.dispatcher = dispatcher
         app.state.inbound_calls = InboundCalls(
             session_factory=session_factory, recorded=dispatcher.wake

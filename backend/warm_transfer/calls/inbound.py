@@ -113,7 +113,7 @@ async def _insert_new(
     outcomes: dict[str, Outcome] = {sid: (call_id, False) for sid, call_id in known}
     for sid in await session.scalars(
         select(CallLeg.call_sid).where(
-            CallLeg.call_sid.in_(sids), CallLeg.call_sid.not_in(outcomes)
+            CallLeg.call_sid.in_(sids), CallLeg.call_sid.not_in(list(outcomes))
         )
     ):
         assert sid is not None  # noqa: S101 - matched on it
