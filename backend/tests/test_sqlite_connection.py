@@ -8,10 +8,12 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from warm_transfer import sqlite_connection
 from warm_transfer.db import create_engine, create_read_engine
 
 
@@ -132,4 +134,32 @@ async def test_a_read_sees_one_snapshot_across_its_statements(database: Path) ->
             assert (await reader.execute(text("SELECT count(*) FROM notes"))).scalar() == 1
     finally:
         await readers.dispose()
+        await engine.dispose()
+
+
+async def test_an_extended_busy_code_is_waited_out_like_a_plain_one(
+    database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLITE_BUSY_RECOVERY (a first read while another connection rebuilds the WAL index) is
+    "database is locked" too: the statement is retried in the thread, not raised (a CI run's
+    `warm-transfer simulate list` failed on it beside a running server)."""
+    inline_run, failures = sqlite_connection._run, []
+
+    def busy_once(connection: sqlite3.Connection, statement: Any) -> Any:
+        if not failures:
+            failures.append(threading.current_thread())
+            error = sqlite3.OperationalError("database is locked")
+            error.sqlite_errorcode = 5 | (1 << 8)  # SQLITE_BUSY_RECOVERY
+            raise error
+        return inline_run(connection, statement)
+
+    monkeypatch.setattr(sqlite_connection, "_run", busy_once)
+    engine = create_engine(f"sqlite+aiosqlite:///{database}")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("INSERT INTO notes (body) VALUES ('kept')"))
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT body FROM notes"))).scalar() == "kept"
+        assert failures == [threading.main_thread()]  # the inline attempt, then the retry
+    finally:
         await engine.dispose()

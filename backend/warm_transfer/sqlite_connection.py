@@ -54,7 +54,7 @@ class OneTripCursor:
             try:
                 outcome = _run(connection._conn, statement)
             except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorname not in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+                if not _is_busy(exc):
                     raise
                 outcome = await connection._execute(  # type: ignore[no-untyped-call]
                     _run_waiting, connection._conn, statement, connection.busy_timeout
@@ -83,6 +83,14 @@ class OneTripCursor:
 
     async def close(self) -> None:
         self._rows = []
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED, extended codes included: a connection's first read of a
+    WAL database another connection is writing can fail with SQLITE_BUSY_RECOVERY, which a
+    busy timeout would have waited out."""
+    primary = (exc.sqlite_errorcode or 0) & 0xFF
+    return primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _run(connection: sqlite3.Connection, statement: Callable[[sqlite3.Cursor], object]) -> _Outcome:
