@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from warm_transfer.db import Base, enum_column, utcnow
@@ -33,3 +33,9 @@ class Agent(Base):
     # Carried in every access token; logging out bumps it so tokens issued before stop working.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Routing's "longest idle available agent" walks this index in order and stops at the first
+    # free one, instead of sorting every agent for each offer.
+    __table_args__ = (
+        Index("ix_agents_availability_idle_since", "availability", "idle_since", "id"),
+    )

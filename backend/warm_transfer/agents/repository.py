@@ -54,6 +54,11 @@ async def touch(session: AsyncSession, agent_id: str, *, seen_at: datetime) -> N
     await session.execute(update(Agent).where(Agent.id == agent_id).values(last_seen_at=seen_at))
 
 
+async def mark_idle(session: AsyncSession, agent_id: str, *, since: datetime) -> None:
+    """Restart the agent's idle time without loading the row (every call's end does this)."""
+    await session.execute(update(Agent).where(Agent.id == agent_id).values(idle_since=since))
+
+
 def add(session: AsyncSession, agent: Agent) -> None:
     session.add(agent)
 

@@ -44,7 +44,7 @@ async def get_by_conference(session: AsyncSession, conference_name: str) -> Call
 
 async def get_leg(session: AsyncSession, leg_id: int) -> CallLeg | None:
     return await session.scalar(
-        select(CallLeg).where(CallLeg.id == leg_id).options(selectinload(CallLeg.call))
+        select(CallLeg).where(CallLeg.id == leg_id).options(joinedload(CallLeg.call))
     )
 
 

@@ -127,11 +127,14 @@ class JobWorker:
                 if loop.time() >= next_reclaim:
                     await self.reclaim_expired()
                     next_reclaim = loop.time() + self._lease.total_seconds() / 4
+                free = self._concurrency - len(self._running)
                 claimed = await self.run_once()
             except Exception:
                 logger.exception("job worker iteration failed")
-                claimed = 0
-            if claimed == 0:
+                claimed = free = 0
+            if claimed < free:
+                # Everything due was claimed: wait for the next commit's wake-up (set meanwhile
+                # if a job was added during the claim) instead of a claim that finds nothing.
                 await self._queue.wait(self._poll_interval)
 
     async def run_once(self) -> int:

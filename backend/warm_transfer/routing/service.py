@@ -74,6 +74,6 @@ async def release_agent_leg(session: AsyncSession, *, leg: CallLeg, status: LegS
     leg.ended_at = leg.ended_at or utcnow()
     if leg.active_agent_id is not None:
         leg.active_agent_id = None
-        if leg.agent_id is not None and (agent := await agents.get(session, leg.agent_id)):
-            agent.idle_since = utcnow()
+        if leg.agent_id is not None:
+            await agents.mark_idle(session, leg.agent_id, since=utcnow())
     await session.flush()

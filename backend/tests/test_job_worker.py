@@ -1,0 +1,83 @@
+"""The job worker's loop: woken by the commit that adds jobs, one claim per batch, no polling."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import event, func, select
+
+from tests.simulator.helpers import eventually
+from warm_transfer.jobs.models import Job, JobStatus
+from warm_transfer.jobs.queue import JobQueue, JobWorker
+
+
+class Recorder:
+    """A job kind that only records what it was asked to do."""
+
+    idempotent = True
+
+    def __init__(self) -> None:
+        self.performed: list[int] = []
+
+    async def prepare(self, session: Any, payload: dict[str, Any]) -> int:
+        return int(payload["n"])
+
+    async def perform(self, prepared: int) -> None:
+        self.performed.append(prepared)
+
+    async def succeeded(self, session: Any, payload: Any, prepared: Any, result: Any) -> None:
+        return None
+
+    async def failed(self, session: Any, payload: Any, reason: str) -> None:
+        raise AssertionError(f"job failed: {reason}")
+
+
+async def test_jobs_added_together_are_claimed_at_once_and_later_ones_on_their_commit(
+    app: FastAPI,
+) -> None:
+    sessions, engine = app.state.session_factory, app.state.engine
+    queue, recorder = JobQueue(), Recorder()
+    # A poll interval far beyond the test: only the commits' wake-ups can get the jobs done.
+    worker = JobWorker(
+        session_factory=sessions,
+        queue=queue,
+        handlers={"record": recorder},
+        concurrency=8,
+        poll_interval=3600,
+    )
+    claims = 0
+
+    def count_claims(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        nonlocal claims
+        claims += "jobs.run_after <=" in statement  # the claim's query, nothing else
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count_claims)
+
+    async def enqueue(*numbers: int) -> None:
+        async with sessions() as session, session.begin():
+            for n in numbers:
+                queue.enqueue(session, kind="record", payload={"n": n})
+
+    async def all_done(expected: int) -> bool:
+        async with sessions() as session:
+            count = select(func.count()).select_from(Job).where(Job.status == JobStatus.done)
+            return await session.scalar(count) == expected
+
+    running = asyncio.create_task(worker.run())
+    try:
+        await eventually(lambda: claims or None)  # the start-up claim
+        claims = 0
+        await enqueue(1, 2, 3)
+        await eventually(lambda: all_done(3))
+        await asyncio.sleep(0.05)  # time for a needless second claim to show
+        assert claims == 1  # one claim took all three: none that found nothing after it
+        await enqueue(4)
+        await eventually(lambda: all_done(4))
+        assert sorted(recorder.performed) == [1, 2, 3, 4]
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await worker.close()
+        event.remove(engine.sync_engine, "before_cursor_execute", count_claims)
