@@ -239,12 +239,14 @@ class Bench:
 
     # --- one server, fresh database --------------------------------------------------------
 
-    async def with_app(self, db: Database, *, latency_ms: float, lifecycle: bool, work: Any) -> Any:
+    async def with_app(
+        self, db: Database, *, latency_ms: float, lifecycle: bool, work: Any, agents: int | None = None
+    ) -> Any:
         app = await start_app(
             database_url=await db.fresh(),
             twilio_url=self.double.url if self.double else "",
             workdir=self.workdir,
-            agents=self.args.agents,
+            agents=agents or self.args.agents,
         )
         await self.double_config(server_url=app.url, latency_ms=latency_ms, lifecycle=lifecycle)
         rss = RssSampler(app.proc.pid)
@@ -457,8 +459,14 @@ class Bench:
         )
         row.rate = None
 
-    async def open_loop_voice(self, db: Database, latency_ms: float) -> None:
-        self.log(f"[{db.kind}] voice webhook, open loop at {self.args.rate:g}/s, Twilio {latency_ms:g} ms")
+    async def open_loop_voice(self, db: Database, latency_ms: float, *, lifecycle: bool) -> None:
+        """Customers call at a steady rate. With `lifecycle`, the double plays each dialed call
+        through (the agent answers, joins, the customer hangs up: four more webhooks and the
+        agent free again), on the usual agents. Without, the agent's phone rings through the run
+        and one agent per call is online: the webhook → dial path alone, as the target states it."""
+        what = "whole call" if lifecycle else "ringing only"
+        self.log(f"[{db.kind}] voice webhook, open loop at {self.args.rate:g}/s, Twilio {latency_ms:g} ms, {what}")
+        agents = None if lifecycle else math.ceil(self.args.rate * self.open_duration * 1.2) + 10
 
         async def work(app: Proc, consoles: list[Console]) -> None:
             cpu_before = cpu_seconds(app.proc.pid)
@@ -475,14 +483,17 @@ class Bench:
             cpu_per_call = (cpu_seconds(app.proc.pid) - cpu_before) / max(1, total)
             stats = await self.double_get("stats")
             failed = sum(v for k, v in stats["counts"].items() if k.endswith("failed"))
-            load = f"open loop {self.args.rate:g}/s, Twilio {latency_ms:g} ms"
+            load = f"open loop {self.args.rate:g}/s, Twilio {latency_ms:g} ms, {what}"
+            if lifecycle:
+                played = "each dialed call answered after 50 ms, ended after 100 ms more"
+            else:
+                played = f"agents' phones ring through the run, {agents} agents online"
             self.report.add(
                 db.kind,
                 "voice webhook",
                 result,
                 load,
-                f"{total} calls; each dialed call answered after 50 ms, ended after 100 ms more; "
-                f"server CPU {ms(cpu_per_call):.1f} ms per call",
+                f"{total} calls; {played}; server CPU {ms(cpu_per_call):.1f} ms per call",
             )
             dial = Result("dial", latencies=delays, elapsed=0)
             row = self.report.add(
@@ -496,13 +507,13 @@ class Bench:
             row.rate = None
             row.errors = total - len(delays)
             self.report.summary.append(
-                f"[{db.kind}] at {self.args.rate:g} calls/s with a {latency_ms:g} ms Twilio: voice webhook "
+                f"[{db.kind}] at {self.args.rate:g} calls/s with a {latency_ms:g} ms Twilio, {what}: voice webhook "
                 f"p99 {result.p(99):.1f} ms (target < 50), dial request p50 "
                 f"{ms(percentile(delays, 50)):.1f} ms (target < 50), "
                 f"{len(delays)}/{total} dialed"
             )
 
-        await self.with_app(db, latency_ms=latency_ms, lifecycle=True, work=work)
+        await self.with_app(db, latency_ms=latency_ms, lifecycle=lifecycle, work=work, agents=agents)
 
     async def run(self) -> int:
         started = time.monotonic()
@@ -522,8 +533,9 @@ class Bench:
                     latencies = [self.args.twilio_latency_ms]
                     if not self.quick:
                         latencies = sorted({10.0, self.args.twilio_latency_ms, 300.0})
-                    for latency in latencies:
-                        await self.open_loop_voice(db, latency)
+                    for lifecycle in (False, True):
+                        for latency in latencies:
+                            await self.open_loop_voice(db, latency, lifecycle=lifecycle)
                 finally:
                     await db.drop_all()
         finally:

@@ -57,8 +57,8 @@ async def describe(session: AsyncSession, *, agent: Agent, grace_seconds: int) -
 async def directory(session: AsyncSession, *, grace_seconds: int) -> Sequence[AgentOut]:
     since = online_since(grace_seconds)
     return [
-        present(agent, on_call=on_call, online_since=since)
-        for agent, on_call in await repository.list_with_activity(session)
+        present(row, on_call=bool(row.on_call), online_since=since)
+        for row in await repository.directory_rows(session)
     ]
 
 
