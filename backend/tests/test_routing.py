@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from tests.conftest import make_settings
 from tests.factories import AgentFactory
@@ -39,6 +41,95 @@ async def test_the_longest_idle_available_agent_is_offered_first(
     await twilio.customer_calls()
     await twilio.drain()
     assert await dialed_agents(twilio) == ["client:agent2"]
+
+
+async def test_waiting_calls_are_offered_as_a_batch_oldest_call_to_longest_idle_agent(
+    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
+) -> None:
+    """Five calls wait, three agents turn free: one pass pairs them in order and stores the
+    three legs together; the two youngest calls keep waiting."""
+    for agent_id in ("agent1", "agent2", "agent3"):
+        await agents.create(agent_id, availability=Availability.away)
+    sids = [(await twilio.customer_calls())[1] for _ in range(5)]
+    await twilio.route()
+    async with app.state.session_factory() as session, session.begin():
+        now = utcnow()
+        for minutes, agent_id in ((5, "agent1"), (30, "agent2"), (10, "agent3")):
+            await session.execute(
+                update(Agent)
+                .where(Agent.id == agent_id)
+                .values(
+                    availability=Availability.available, idle_since=now - timedelta(minutes=minutes)
+                )
+            )
+    leg_inserts = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith("INSERT INTO call_legs"):
+            leg_inserts.append(statement)
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        app.state.dispatcher.wake()
+        assert await app.state.dispatcher.run_pending() == 3
+    finally:
+        event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)
+    # PostgreSQL: one round trip for the three (SQLAlchemy's insertmanyvalues); SQLite keeps an
+    # INSERT per row to match RETURNING ids to rows, each a local call on the event loop.
+    assert len(leg_inserts) == (1 if app.state.engine.dialect.name == "postgresql" else 3)
+
+    async with app.state.session_factory() as session:
+        rows = await session.execute(
+            select(Call.call_sid, Call.status, CallLeg.agent_id)
+            .outerjoin(CallLeg, (CallLeg.call_id == Call.id) & (CallLeg.agent_id.is_not(None)))
+            .order_by(Call.id)
+        )
+        offers = [(call_sid, status, agent_id) for call_sid, status, agent_id in rows]
+    assert offers == [
+        (sids[0], CallStatus.ringing, "agent2"),
+        (sids[1], CallStatus.ringing, "agent3"),
+        (sids[2], CallStatus.ringing, "agent1"),
+        (sids[3], CallStatus.queued, None),
+        (sids[4], CallStatus.queued, None),
+    ]
+    await twilio.drain()
+    assert await dialed_agents(twilio) == ["client:agent2", "client:agent3", "client:agent1"]
+
+
+async def test_an_agent_taken_by_another_replica_mid_batch_falls_back_to_one_call_at_a_time(
+    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between reading the free agents and storing the legs, another replica offered agent1 a
+    call: the batch's insert conflicts, and each call is offered on its own to who is free."""
+    from warm_transfer.agents import repository as agents_repository
+
+    for agent_id in ("agent1", "agent2", "agent3"):
+        await agents.create(agent_id)
+    await twilio.connected_call()  # agent1 (longest idle) is on a call
+    for _ in range(2):
+        await twilio.customer_calls()
+    real_free_agents = agents_repository.free_agents
+    stale: list[bool] = []
+
+    async def free_agents_read_before_the_other_offer(session: Any, **kwargs: Any) -> Any:
+        found = list(await real_free_agents(session, **kwargs))
+        if not stale and kwargs["limit"] > 1:
+            stale.append(True)
+            found.insert(0, await session.get(Agent, "agent1"))  # as it was a moment ago
+        return found
+
+    monkeypatch.setattr(agents_repository, "free_agents", free_agents_read_before_the_other_offer)
+    await twilio.drain()
+
+    assert stale == [True]
+    assert sorted(await dialed_agents(twilio)) == [
+        "client:agent1",
+        "client:agent2",
+        "client:agent3",
+    ]
+    async with app.state.session_factory() as session:
+        statuses = list(await session.scalars(select(Call.status).order_by(Call.id)))
+    assert statuses == [CallStatus.in_progress, CallStatus.ringing, CallStatus.ringing]
 
 
 async def test_away_and_busy_agents_are_not_offered_calls(

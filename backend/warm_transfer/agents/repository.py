@@ -45,11 +45,11 @@ async def is_on_a_call(session: AsyncSession, agent_id: str) -> bool:
     return bool(on_call)
 
 
-async def next_free_agent(
-    session: AsyncSession, *, online_since: datetime, exclude: Sequence[str] = ()
-) -> Agent | None:
-    """The longest-idle available agent with a live console and no call, row-locked where the
-    database can (PostgreSQL: SKIP LOCKED, so concurrent offers pick different agents)."""
+async def free_agents(
+    session: AsyncSession, *, online_since: datetime, limit: int, exclude: Sequence[str] = ()
+) -> Sequence[Agent]:
+    """Available agents with a live console and no call, longest idle first, row-locked where
+    the database can (PostgreSQL: SKIP LOCKED, so concurrent offers pick different agents)."""
     query = (
         select(Agent)
         .where(
@@ -58,12 +58,20 @@ async def next_free_agent(
             ~_on_a_call(),
         )
         .order_by(Agent.idle_since, Agent.id)
-        .limit(1)
+        .limit(limit)
         .with_for_update(skip_locked=True, of=Agent)
     )
     if exclude:
         query = query.where(Agent.id.not_in(exclude))
-    return await session.scalar(query)
+    return list(await session.scalars(query))
+
+
+async def next_free_agent(
+    session: AsyncSession, *, online_since: datetime, exclude: Sequence[str] = ()
+) -> Agent | None:
+    """The longest-idle free agent (see `free_agents`)."""
+    found = await free_agents(session, online_since=online_since, limit=1, exclude=exclude)
+    return found[0] if found else None
 
 
 async def touch(session: AsyncSession, agent_id: str, *, seen_at: datetime) -> None:
