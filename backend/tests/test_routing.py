@@ -96,6 +96,34 @@ async def test_waiting_calls_are_offered_as_a_batch_oldest_call_to_longest_idle_
     assert await dialed_agents(twilio) == ["client:agent2", "client:agent3", "client:agent1"]
 
 
+async def test_with_no_agent_free_a_pass_leaves_the_waiting_calls_unread_and_unlocked(
+    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
+) -> None:
+    """Under load calls queue while every agent is busy: each pass (one per recorded call) asks
+    one question and neither loads nor row-locks the queue another replica may be offering."""
+    await agents.create("agent1", availability=Availability.away)
+    for _ in range(3):
+        await twilio.customer_calls()
+    await twilio.route()
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        app.state.dispatcher.wake()
+        assert await app.state.dispatcher.run_pending() == 0
+    finally:
+        event.remove(app.state.engine.sync_engine, "before_cursor_execute", record)
+    assert len(statements) == 1 and "FROM calls" not in statements[0]
+    assert "FOR UPDATE" not in statements[0]
+    async with app.state.session_factory() as session:
+        statuses = await session.scalars(select(Call.status))
+        assert set(statuses) == {CallStatus.queued}
+
+
 async def test_an_agent_taken_by_another_replica_mid_batch_falls_back_to_one_call_at_a_time(
     twilio: TwilioDouble, agents: AgentFactory, app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,8 +14,9 @@ import logging
 from collections.abc import Callable, Sequence
 from contextvars import Context
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,6 +25,10 @@ from warm_transfer.calls.models import Call, CallLeg, CallStatus, LegRole, LegSt
 from warm_transfer.events.bus import note_changes
 
 logger = logging.getLogger(__name__)
+
+# The tables, not the mapped classes: Core's executemany, without the ORM's bulk insert path.
+_CALLS = cast(Table, Call.__table__)
+_LEGS = cast(Table, CallLeg.__table__)
 
 # A replica inserting the same CallSid between our check and our insert (PostgreSQL only; SQLite
 # writes one transaction at a time): the batch is rolled back and checked again.
@@ -122,7 +127,7 @@ async def _insert_new(
     if not new:
         return outcomes, False
     rows = await session.execute(
-        insert(Call).returning(Call.call_sid, Call.id, sort_by_parameter_order=True),
+        insert(_CALLS).returning(_CALLS.c.call_sid, _CALLS.c.id, sort_by_parameter_order=True),
         [
             {
                 "call_sid": call.call_sid,
@@ -136,7 +141,7 @@ async def _insert_new(
     )
     ids: dict[str, int] = dict(rows.all())
     await session.execute(
-        insert(CallLeg),
+        insert(_LEGS),
         [
             {
                 "call_id": ids[call.call_sid],
