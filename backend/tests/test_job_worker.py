@@ -21,8 +21,8 @@ class Recorder:
     def __init__(self) -> None:
         self.performed: list[int] = []
 
-    async def prepare(self, session: Any, payload: dict[str, Any]) -> int:
-        return int(payload["n"])
+    async def prepare(self, session: Any, payloads: list[dict[str, Any]]) -> list[int]:
+        return [int(payload["n"]) for payload in payloads]
 
     async def perform(self, prepared: int) -> None:
         self.performed.append(prepared)

@@ -124,6 +124,36 @@ async def test_with_no_agent_free_a_pass_leaves_the_waiting_calls_unread_and_unl
         assert set(statuses) == {CallStatus.queued}
 
 
+async def test_dial_jobs_claimed_together_read_their_legs_in_one_query(
+    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
+) -> None:
+    """Three offers, three dial jobs: the worker's claim reads the three legs (and calls) at once
+    instead of one query per job, and still dials each agent once."""
+    for agent_id in ("agent1", "agent2", "agent3"):
+        await agents.create(agent_id)
+    for _ in range(3):
+        await twilio.customer_calls()
+    await twilio.route()
+    leg_reads: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().startswith("SELECT") and "FROM call_legs" in statement:
+            leg_reads.append(statement)
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        assert await app.state.job_worker.run_once() == 3
+    finally:
+        event.remove(app.state.engine.sync_engine, "before_cursor_execute", record)
+    assert len(leg_reads) == 1
+    await twilio.drain()
+    assert sorted(await dialed_agents(twilio)) == [
+        "client:agent1",
+        "client:agent2",
+        "client:agent3",
+    ]
+
+
 async def test_an_agent_taken_by_another_replica_mid_batch_falls_back_to_one_call_at_a_time(
     twilio: TwilioDouble, agents: AgentFactory, app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -48,6 +48,14 @@ async def get_leg(session: AsyncSession, leg_id: int) -> CallLeg | None:
     )
 
 
+async def legs_by_id(session: AsyncSession, leg_ids: Sequence[int]) -> dict[int, CallLeg]:
+    """Legs with their calls, in one query."""
+    rows = await session.scalars(
+        select(CallLeg).where(CallLeg.id.in_(leg_ids)).options(joinedload(CallLeg.call))
+    )
+    return {leg.id: leg for leg in rows}
+
+
 async def oldest_waiting(session: AsyncSession, *, limit: int) -> Sequence[Call]:
     rows = await session.scalars(
         select(Call)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from warm_transfer.calls import repository as calls
-from warm_transfer.calls.models import CallStatus, LegStatus
+from warm_transfer.calls.models import CallLeg, CallStatus, LegStatus
 from warm_transfer.db import utcnow
 from warm_transfer.jobs.queue import JobHandler
 from warm_transfer.routing.service import (
@@ -43,8 +44,13 @@ class DialAgentHandler:
     def __init__(self, *, voice: Voice) -> None:
         self._voice = voice
 
-    async def prepare(self, session: AsyncSession, payload: dict[str, Any]) -> PreparedDial | None:
-        leg = await calls.get_leg(session, int(payload["leg_id"]))
+    async def prepare(
+        self, session: AsyncSession, payloads: Sequence[dict[str, Any]]
+    ) -> list[PreparedDial | None]:
+        legs = await calls.legs_by_id(session, [int(payload["leg_id"]) for payload in payloads])
+        return [self._dial(legs.get(int(payload["leg_id"]))) for payload in payloads]
+
+    def _dial(self, leg: CallLeg | None) -> PreparedDial | None:
         if leg is None or leg.status is not LegStatus.dialing or leg.agent_id is None:
             return None  # the offer was withdrawn (the customer hung up, the leg was canceled)
         request = DialRequest(
@@ -104,8 +110,10 @@ class OfferWaitingCallsHandler:
     def __init__(self, *, voice: Voice) -> None:
         self._voice = voice
 
-    async def prepare(self, session: AsyncSession, payload: dict[str, Any]) -> bool:
-        return True
+    async def prepare(
+        self, session: AsyncSession, payloads: Sequence[dict[str, Any]]
+    ) -> list[bool]:
+        return [True] * len(payloads)
 
     async def perform(self, prepared: bool) -> None:
         return None  # nothing to send: the offers queue their own dials
@@ -127,8 +135,10 @@ class HandOverHandler:
     def __init__(self, *, voice: Voice) -> None:
         self._voice = voice
 
-    async def prepare(self, session: AsyncSession, payload: dict[str, Any]) -> bool:
-        return True
+    async def prepare(
+        self, session: AsyncSession, payloads: Sequence[dict[str, Any]]
+    ) -> list[bool]:
+        return [True] * len(payloads)
 
     async def perform(self, prepared: bool) -> None:
         return None  # the hand-over queues its own conference changes
@@ -155,8 +165,10 @@ class ConferenceOpsHandler:
     def __init__(self, *, voice: Voice) -> None:
         self._voice = voice
 
-    async def prepare(self, session: AsyncSession, payload: dict[str, Any]) -> list[ConferenceOp]:
-        return [ConferenceOp.from_dict(op) for op in payload["ops"]]
+    async def prepare(
+        self, session: AsyncSession, payloads: Sequence[dict[str, Any]]
+    ) -> list[list[ConferenceOp]]:
+        return [[ConferenceOp.from_dict(op) for op in payload["ops"]] for payload in payloads]
 
     async def perform(self, ops: list[ConferenceOp]) -> None:
         await run_ops(self._voice.gateway, ops)
