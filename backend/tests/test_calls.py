@@ -159,3 +159,19 @@ async def test_every_callback_is_kept_once_on_the_timeline(
     assert names.count(("call", "completed")) == 1
     assert ("conference", "participant-join") in names
     assert all(event.call_id is not None for event in events)
+
+
+async def test_callbacks_find_their_call_by_an_index_not_by_scanning_the_history(
+    app: FastAPI,
+) -> None:
+    """Conference callbacks and agent connect webhooks look their call up by conference name:
+    with a year of history a scan would cost every webhook milliseconds more."""
+    query = select(Call.id).where(Call.conference_name == "CA" + "0" * 32)
+    async with app.state.engine.connect() as connection:
+        sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+        if connection.dialect.name == "postgresql":
+            await connection.exec_driver_sql("SET enable_seqscan = off")  # the table is tiny
+            plan = [row[0] for row in await connection.exec_driver_sql(f"EXPLAIN {sql}")]
+        else:
+            plan = [row[3] for row in await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+    assert any("ix_calls_conference_name" in line for line in plan), plan

@@ -72,7 +72,12 @@ class Call(Base):
     )
     transfers: Mapped[list[Transfer]] = relationship(lazy="raise", order_by="Transfer.id")
 
-    __table_args__ = (Index("ix_calls_status_created_at", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_calls_status_created_at", "status", "created_at"),
+        # Every conference callback and agent connect webhook finds its call by it: without an
+        # index each would scan the whole call history.
+        Index("ix_calls_conference_name", "conference_name", unique=True),
+    )
 
 
 class CallLeg(Base):
