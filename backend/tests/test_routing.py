@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,22 @@ from warm_transfer.main import create_app
 
 async def dialed_agents(twilio: TwilioDouble) -> list[str]:
     return [form_of(call.request)["To"][0] for call in twilio.calls_create.calls]
+
+
+@contextmanager
+def statements_run(app: FastAPI) -> Iterator[list[str]]:
+    """The SQL statements the app runs inside the block, whitespace collapsed."""
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_the_longest_idle_available_agent_is_offered_first(
@@ -62,20 +80,10 @@ async def test_waiting_calls_are_offered_as_a_batch_oldest_call_to_longest_idle_
                     availability=Availability.available, idle_since=now - timedelta(minutes=minutes)
                 )
             )
-    leg_inserts = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.startswith("INSERT INTO call_legs"):
-            leg_inserts.append(statement)
-
-    event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with statements_run(app) as statements:
         app.state.dispatcher.wake()
         assert await app.state.dispatcher.run_pending() == 3
-    finally:
-        event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)
-    # PostgreSQL: one round trip for the three (SQLAlchemy's insertmanyvalues); SQLite keeps an
-    # INSERT per row to match RETURNING ids to rows, each a local call on the event loop.
+    leg_inserts = [s for s in statements if s.startswith("INSERT INTO call_legs")]
     assert len(leg_inserts) == (1 if app.state.engine.dialect.name == "postgresql" else 3)
 
     async with app.state.session_factory() as session:
@@ -105,20 +113,12 @@ async def test_with_no_agent_free_a_pass_leaves_the_waiting_calls_unread_and_unl
     for _ in range(3):
         await twilio.customer_calls()
     await twilio.route()
-    statements: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with statements_run(app) as statements:
         app.state.dispatcher.wake()
         assert await app.state.dispatcher.run_pending() == 0
-    finally:
-        event.remove(app.state.engine.sync_engine, "before_cursor_execute", record)
-    assert len(statements) == 1 and "FROM calls" not in statements[0]
-    assert "FOR UPDATE" not in statements[0]
+    reads = [s for s in statements if s.startswith("SELECT")]
+    assert len(reads) == 1 and "FROM calls" not in reads[0]
+    assert "FOR UPDATE" not in reads[0]
     async with app.state.session_factory() as session:
         statuses = await session.scalars(select(Call.status))
         assert set(statuses) == {CallStatus.queued}
@@ -134,17 +134,9 @@ async def test_dial_jobs_claimed_together_read_their_legs_in_one_query(
     for _ in range(3):
         await twilio.customer_calls()
     await twilio.route()
-    leg_reads: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.lstrip().startswith("SELECT") and "FROM call_legs" in statement:
-            leg_reads.append(statement)
-
-    event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with statements_run(app) as statements:
         assert await app.state.job_worker.run_once() == 3
-    finally:
-        event.remove(app.state.engine.sync_engine, "before_cursor_execute", record)
+    leg_reads = [s for s in statements if s.startswith("SELECT") and "FROM call_legs" in s]
     assert len(leg_reads) == 1
     await twilio.drain()
     assert sorted(await dialed_agents(twilio)) == [
