@@ -27,6 +27,18 @@ async def dialed_agents(twilio: TwilioDouble) -> list[str]:
     return [form_of(call.request)["To"][0] for call in twilio.calls_create.calls]
 
 
+async def idle_for(app: FastAPI, minutes: dict[str, int], **values: Any) -> None:
+    """Each agent idle for so many minutes (and any other column set as given)."""
+    async with app.state.session_factory() as session, session.begin():
+        now = utcnow()
+        for agent_id, idle in minutes.items():
+            await session.execute(
+                update(Agent)
+                .where(Agent.id == agent_id)
+                .values(idle_since=now - timedelta(minutes=idle), **values)
+            )
+
+
 @contextmanager
 def statements_run(app: FastAPI) -> Iterator[list[str]]:
     """The SQL statements the app runs inside the block, whitespace collapsed."""
@@ -48,14 +60,7 @@ async def test_the_longest_idle_available_agent_is_offered_first(
 ) -> None:
     for agent_id in ("agent1", "agent2", "agent3"):
         await agents.create(agent_id)
-    async with app.state.session_factory() as session, session.begin():
-        now = utcnow()
-        for minutes, agent_id in ((5, "agent1"), (30, "agent2"), (10, "agent3")):
-            await session.execute(
-                update(Agent)
-                .where(Agent.id == agent_id)
-                .values(idle_since=now - timedelta(minutes=minutes))
-            )
+    await idle_for(app, {"agent1": 5, "agent2": 30, "agent3": 10})
     await twilio.customer_calls()
     await twilio.drain()
     assert await dialed_agents(twilio) == ["client:agent2"]
@@ -70,16 +75,9 @@ async def test_waiting_calls_are_offered_as_a_batch_oldest_call_to_longest_idle_
         await agents.create(agent_id, availability=Availability.away)
     sids = [(await twilio.customer_calls())[1] for _ in range(5)]
     await twilio.route()
-    async with app.state.session_factory() as session, session.begin():
-        now = utcnow()
-        for minutes, agent_id in ((5, "agent1"), (30, "agent2"), (10, "agent3")):
-            await session.execute(
-                update(Agent)
-                .where(Agent.id == agent_id)
-                .values(
-                    availability=Availability.available, idle_since=now - timedelta(minutes=minutes)
-                )
-            )
+    await idle_for(
+        app, {"agent1": 5, "agent2": 30, "agent3": 10}, availability=Availability.available
+    )
     with statements_run(app) as statements:
         app.state.dispatcher.wake()
         assert await app.state.dispatcher.run_pending() == 3
