@@ -102,26 +102,6 @@ async def test_waiting_calls_are_offered_as_a_batch_oldest_call_to_longest_idle_
     assert await dialed_agents(twilio) == ["client:agent2", "client:agent3", "client:agent1"]
 
 
-async def test_with_no_agent_free_a_pass_leaves_the_waiting_calls_unread_and_unlocked(
-    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
-) -> None:
-    """Under load calls queue while every agent is busy: each pass (one per recorded call) asks
-    one question and neither loads nor row-locks the queue another replica may be offering."""
-    await agents.create("agent1", availability=Availability.away)
-    for _ in range(3):
-        await twilio.customer_calls()
-    await twilio.route()
-    with statements_run(app) as statements:
-        app.state.dispatcher.wake()
-        assert await app.state.dispatcher.run_pending() == 0
-    reads = [s for s in statements if s.startswith("SELECT")]
-    assert len(reads) == 1 and "FROM calls" not in reads[0]
-    assert "FOR UPDATE" not in reads[0]
-    async with app.state.session_factory() as session:
-        statuses = await session.scalars(select(Call.status))
-        assert set(statuses) == {CallStatus.queued}
-
-
 async def test_dial_jobs_claimed_together_read_their_legs_in_one_query(
     twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
 ) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import BindParameter, ColumnElement, Exists, Row, bindparam, exists, select, update
+from sqlalchemy import ColumnElement, Exists, Row, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from warm_transfer.agents.models import Agent, Availability
@@ -45,24 +45,12 @@ async def is_on_a_call(session: AsyncSession, agent_id: str) -> bool:
     return bool(on_call)
 
 
-def _free(online_since: datetime | BindParameter[datetime]) -> tuple[ColumnElement[bool], ...]:
+def _free(online_since: datetime) -> tuple[ColumnElement[bool], ...]:
     return (
         Agent.availability == Availability.available,
         Agent.last_seen_at >= online_since,
         ~_on_a_call(),
     )
-
-
-# Built once: routing asks after every recorded call, and building the statement costs more
-# than running it.
-_ANY_FREE = select(
-    exists().where(*_free(bindparam("online_since", type_=Agent.__table__.c.last_seen_at.type)))
-)
-
-
-async def any_free(session: AsyncSession, *, online_since: datetime) -> bool:
-    """Whether some agent is free (a read: nothing locked, no agent loaded)."""
-    return bool(await session.scalar(_ANY_FREE, {"online_since": online_since}))
 
 
 async def free_agents(

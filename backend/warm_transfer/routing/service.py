@@ -71,8 +71,6 @@ async def offer_waiting_calls(session: AsyncSession, *, voice: Voice) -> int:
     PostgreSQL each is a round trip, and one pass at a time offers)."""
     offered = 0
     since = online_since(voice.settings.presence_grace_seconds)
-    if not await agents.any_free(session, online_since=since):
-        return 0  # the common case under load: calls queue while every agent is busy
     while waiting := await calls.oldest_waiting(session, limit=WAITING_BATCH):
         free = await agents.free_agents(session, online_since=since, limit=len(waiting))
         pairs = list(zip(waiting, free, strict=False))
