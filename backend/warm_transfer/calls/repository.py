@@ -43,9 +43,7 @@ async def get_by_conference(session: AsyncSession, conference_name: str) -> Call
 
 
 async def get_leg(session: AsyncSession, leg_id: int) -> CallLeg | None:
-    return await session.scalar(
-        select(CallLeg).where(CallLeg.id == leg_id).options(joinedload(CallLeg.call))
-    )
+    return (await legs_by_id(session, [leg_id])).get(leg_id)
 
 
 async def legs_by_id(session: AsyncSession, leg_ids: Sequence[int]) -> dict[int, CallLeg]:
