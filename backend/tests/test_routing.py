@@ -160,6 +160,55 @@ async def test_an_agent_taken_by_another_replica_mid_batch_falls_back_to_one_cal
     assert statuses == [CallStatus.in_progress, CallStatus.ringing, CallStatus.ringing]
 
 
+async def test_a_call_and_agent_kept_apart_by_a_row_lock_are_paired_once_it_is_released(
+    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
+) -> None:
+    """PostgreSQL: a pass skips rows another transaction holds. A call waits, its only free
+    agent's row is held by a heartbeat that has not committed: the pass offers nothing, and
+    nothing else would wake routing. It leaves a job that looks again and offers the call."""
+    if app.state.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writes one transaction at a time: no pass skips a locked row")
+    await agents.create("agent1", availability=Availability.away)
+    _, sid = await twilio.customer_calls()
+    await twilio.route()
+    await idle_for(app, {"agent1": 5}, availability=Availability.available)
+
+    async with app.state.session_factory() as heartbeat, heartbeat.begin():
+        await heartbeat.execute(
+            update(Agent).where(Agent.id == "agent1").values(last_seen_at=utcnow())
+        )
+        app.state.dispatcher.wake()
+        assert await app.state.dispatcher.run_pending() == 0
+        async with app.state.session_factory() as session:
+            retries = list(
+                await session.scalars(select(Job).where(Job.kind == "offer_waiting_calls"))
+            )
+        assert [(job.status, job.run_after > utcnow()) for job in retries] == [
+            (JobStatus.pending, True)
+        ]
+
+    await twilio.drain_later()
+    assert await dialed_agents(twilio) == ["client:agent1"]
+    async with app.state.session_factory() as session:
+        call = await session.scalar(select(Call).where(Call.call_sid == sid))
+    assert call is not None and call.status is CallStatus.ringing
+
+
+async def test_a_pass_that_pairs_everything_it_can_leaves_no_retry(
+    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
+) -> None:
+    """The look-again job is for locks only: calls left waiting for want of agents (or agents
+    with no call) leave none, or a busy contact center would run a pass every quarter second."""
+    await agents.create("agent1")
+    for _ in range(2):
+        await twilio.customer_calls()
+    await twilio.drain()
+    assert await dialed_agents(twilio) == ["client:agent1"]
+    async with app.state.session_factory() as session:
+        kinds = list(await session.scalars(select(Job.kind)))
+    assert "offer_waiting_calls" not in kinds
+
+
 async def test_away_and_busy_agents_are_not_offered_calls(
     twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
 ) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Exists, Row, exists, select, update
+from sqlalchemy import ColumnElement, Exists, Row, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from warm_transfer.agents.models import Agent, Availability
@@ -45,6 +45,20 @@ async def is_on_a_call(session: AsyncSession, agent_id: str) -> bool:
     return bool(on_call)
 
 
+def _free(online_since: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Available, with a console seen since `online_since`, and on no call."""
+    return (
+        Agent.availability == Availability.available,
+        Agent.last_seen_at >= online_since,
+        ~_on_a_call(),
+    )
+
+
+def any_free(*, online_since: datetime) -> Exists:
+    """Whether an agent is free, locked by another transaction or not (a clause to select)."""
+    return exists().where(*_free(online_since))
+
+
 async def free_agents(
     session: AsyncSession, *, online_since: datetime, limit: int, exclude: Sequence[str] = ()
 ) -> Sequence[Agent]:
@@ -52,11 +66,7 @@ async def free_agents(
     the database can (PostgreSQL: SKIP LOCKED, so concurrent offers pick different agents)."""
     query = (
         select(Agent)
-        .where(
-            Agent.availability == Availability.available,
-            Agent.last_seen_at >= online_since,
-            ~_on_a_call(),
-        )
+        .where(*_free(online_since))
         .order_by(Agent.idle_since, Agent.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=Agent)

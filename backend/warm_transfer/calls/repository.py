@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import Exists, Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -52,6 +52,11 @@ async def legs_by_id(session: AsyncSession, leg_ids: Sequence[int]) -> dict[int,
         select(CallLeg).where(CallLeg.id.in_(leg_ids)).options(joinedload(CallLeg.call))
     )
     return {leg.id: leg for leg in rows}
+
+
+def any_waiting() -> Exists:
+    """Whether a call waits for an agent, locked by another transaction or not (a clause)."""
+    return exists().where(Call.status == CallStatus.queued)
 
 
 async def oldest_waiting(session: AsyncSession, *, limit: int) -> Sequence[Call]:

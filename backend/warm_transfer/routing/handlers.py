@@ -16,6 +16,7 @@ from warm_transfer.db import utcnow
 from warm_transfer.jobs.queue import JobHandler
 from warm_transfer.routing.service import (
     DIAL_AGENT,
+    OFFER_WAITING_CALLS,
     offer_call,
     offer_waiting_calls,
     release_agent_leg,
@@ -26,8 +27,6 @@ from warm_transfer.telephony.voice import CONFERENCE_OPS, Voice
 from warm_transfer.transfers import service as transfers
 
 logger = logging.getLogger(__name__)
-
-OFFER_WAITING_CALLS = "offer_waiting_calls"
 
 
 @dataclass(frozen=True, slots=True)

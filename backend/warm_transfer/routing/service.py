@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +20,10 @@ from warm_transfer.telephony.voice import Voice
 logger = logging.getLogger(__name__)
 
 DIAL_AGENT = "dial_agent"
+OFFER_WAITING_CALLS = "offer_waiting_calls"
 WAITING_BATCH = 20  # waiting calls read at a time
+# How soon to look again at a call and an agent that row locks kept apart (the locks are short).
+LOCKED_OUT_RETRY = timedelta(seconds=0.25)
 
 
 def _agent_leg(call: Call, agent_id: str) -> CallLeg:
@@ -66,11 +71,31 @@ async def offer_call(
 
 async def offer_waiting_calls(session: AsyncSession, *, voice: Voice) -> int:
     """Offer waiting calls, oldest first, to the free agents, longest idle first, for as long as
-    there are both. A batch at a time: the oldest calls paired with as many free agents, their
-    legs stored in one statement (a handful of statements per batch, not six per call; on
-    PostgreSQL each is a round trip, and one pass at a time offers)."""
-    offered = 0
+    there are both; returns how many were offered.
+
+    Where the database locks rows (PostgreSQL), a pass skips the calls and agents another
+    transaction holds: a console's heartbeat, a login, another pass that has not committed. If a
+    call and an agent are left that only a lock kept apart, nothing else may wake routing for
+    them, so the pass leaves a job to look again shortly."""
     since = online_since(voice.settings.presence_grace_seconds)
+    offered = await _offer_in_batches(session, voice=voice, since=since)
+    if session.get_bind().dialect.name != "sqlite":  # SQLite: one writer, nothing is skipped
+        paired_apart = select(calls.any_waiting() & agents.any_free(online_since=since))
+        if await session.scalar(paired_apart):
+            voice.jobs.enqueue(
+                session,
+                kind=OFFER_WAITING_CALLS,
+                payload={},
+                run_after=utcnow() + LOCKED_OUT_RETRY,
+            )
+    return offered
+
+
+async def _offer_in_batches(session: AsyncSession, *, voice: Voice, since: datetime) -> int:
+    """A batch at a time: the oldest calls paired with as many free agents, their legs stored in
+    one statement (a handful of statements per batch, not six per call; on PostgreSQL each is a
+    round trip, and one pass at a time offers)."""
+    offered = 0
     while waiting := await calls.oldest_waiting(session, limit=WAITING_BATCH):
         free = await agents.free_agents(session, online_since=since, limit=len(waiting))
         pairs = list(zip(waiting, free, strict=False))
