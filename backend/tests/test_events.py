@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 
 from tests.factories import AgentFactory
 from tests.sse import EventReader, serve
 from tests.twilio import CUSTOMER_NUMBER, TwilioDouble
-from warm_transfer.agents.models import Availability
+from warm_transfer.agents.models import Agent, Availability
+from warm_transfer.db import utcnow
 
 
 @pytest.fixture
@@ -162,3 +165,47 @@ async def test_a_change_is_read_once_however_many_streams_are_open(
             )
             assert directory.name == "directory"
     assert app.state.snapshot_feed.reads == reads + 1
+
+
+async def test_an_available_agent_whose_console_comes_back_is_offered_the_waiting_call(
+    server: str, agents: AgentFactory, twilio: TwilioDouble
+) -> None:
+    """Available, but the console was closed: a call waits rather than ring an empty desk.
+    When the console opens its stream again, the agent is free and the call is offered."""
+    await agents.create("agent1", online=False)
+    await twilio.customer_calls()
+    await twilio.drain()
+    assert twilio.calls_create.calls.call_count == 0
+    async with stream(server, agents, "agent1") as events:
+        await events.until("queue")
+        await twilio.drain()
+    form, _, _ = twilio.dialed()
+    assert (twilio.calls_create.calls.call_count, form["To"]) == (1, ["client:agent1"])
+
+
+async def test_a_console_heard_from_again_after_the_grace_is_offered_the_waiting_call(
+    server: str,
+    agents: AgentFactory,
+    twilio: TwilioDouble,
+    app: FastAPI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stream stayed open but the console went quiet past the grace (a laptop asleep), so
+    a call waits; the next heartbeat brings the agent back online and the call is offered."""
+    from warm_transfer.events import router
+
+    monkeypatch.setattr(router, "HEARTBEAT_SECONDS", 0.2)
+    await agents.create("agent1")
+    async with stream(server, agents, "agent1") as events:
+        await events.until("queue")
+        async with app.state.session_factory() as session, session.begin():
+            asleep = utcnow() - timedelta(hours=1)
+            await session.execute(update(Agent).values(last_seen_at=asleep))
+        await twilio.customer_calls()
+        await twilio.drain()
+        assert twilio.calls_create.calls.call_count == 0
+        # The heartbeat offered the call: the directory shows the agent busy with it.
+        await events.until("directory", lambda d: d["agents"][0]["presence"] == "busy")
+        await twilio.drain()
+    form, _, _ = twilio.dialed()
+    assert (twilio.calls_create.calls.call_count, form["To"]) == (1, ["client:agent1"])

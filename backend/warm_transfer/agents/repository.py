@@ -84,9 +84,20 @@ async def next_free_agent(
     return found[0] if found else None
 
 
-async def touch(session: AsyncSession, agent_id: str, *, seen_at: datetime) -> None:
-    """Record a heartbeat without loading the row (it is frequent and changes no presence)."""
-    await session.execute(update(Agent).where(Agent.id == agent_id).values(last_seen_at=seen_at))
+async def touch(
+    session: AsyncSession,
+    agent_id: str,
+    *,
+    seen_at: datetime,
+    if_seen_since: datetime | None = None,
+) -> bool:
+    """Record a heartbeat without loading the row (it is frequent and changes no presence);
+    with `if_seen_since`, only if the agent was seen since then. Whether a row was touched."""
+    query = update(Agent).where(Agent.id == agent_id).values(last_seen_at=seen_at)
+    if if_seen_since is not None:
+        query = query.where(Agent.last_seen_at >= if_seen_since)
+    result = await session.execute(query)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def mark_idle(session: AsyncSession, agent_id: str, *, since: datetime) -> None:

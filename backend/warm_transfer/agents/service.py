@@ -75,21 +75,28 @@ async def set_availability(
     return await describe(session, agent=agent, grace_seconds=voice.settings.presence_grace_seconds)
 
 
-async def console_connected(session: AsyncSession, *, agent_id: str, grace_seconds: int) -> None:
-    """The agent's console opened its event stream: online now (others see it change)."""
+async def console_connected(session: AsyncSession, *, agent_id: str, voice: Voice) -> None:
+    """The agent's console opened its event stream: online now (others see it change). An
+    available agent coming back online is free: the calls that waited are offered."""
     agent = await repository.get(session, agent_id)
     if agent is None:
         return
-    was_offline = agent.last_seen_at is None or agent.last_seen_at < online_since(grace_seconds)
-    if was_offline:
-        agent.last_seen_at = utcnow()  # an ORM change, so the directory update goes out
-        await session.flush()
-    else:
+    since = online_since(voice.settings.presence_grace_seconds)
+    if agent.last_seen_at is not None and agent.last_seen_at >= since:
         await repository.touch(session, agent_id, seen_at=utcnow())
+        return
+    agent.last_seen_at = utcnow()  # an ORM change, so the directory update goes out
+    await session.flush()
+    if agent.availability is Availability.available:
+        await routing.offer_waiting_calls(session, voice=voice)
 
 
-async def console_heartbeat(session: AsyncSession, *, agent_id: str) -> None:
-    await repository.touch(session, agent_id, seen_at=utcnow())
+async def console_heartbeat(session: AsyncSession, *, agent_id: str, voice: Voice) -> None:
+    """The stream is still open. One statement while the agent is online; if the console was
+    gone longer than the grace (a laptop asleep), it comes back as if it had just connected."""
+    since = online_since(voice.settings.presence_grace_seconds)
+    if not await repository.touch(session, agent_id, seen_at=utcnow(), if_seen_since=since):
+        await console_connected(session, agent_id=agent_id, voice=voice)
 
 
 async def create_agent(

@@ -18,7 +18,7 @@ from warm_transfer.agents.security import (
     issue_stream_ticket,
     read_stream_ticket,
 )
-from warm_transfer.dependencies import SettingsDep
+from warm_transfer.dependencies import SettingsDep, VoiceDep
 from warm_transfer.errors import VALIDATION_ERROR, Unauthorized, responses
 from warm_transfer.events import service
 from warm_transfer.events.feed import SnapshotFeed, Update
@@ -79,6 +79,7 @@ async def events(
     agent_id: Annotated[str, Depends(stream_agent)],
     feed: Annotated[SnapshotFeed, Depends(get_feed)],
     settings: SettingsDep,
+    voice: VoiceDep,
 ) -> AsyncIterator[ServerSentEvent]:
     sessions = request.app.state.session_factory
     readers = request.app.state.read_session_factory
@@ -86,7 +87,7 @@ async def events(
     sequence = 0
     async with feed.subscribe() as inbox:
         async with sessions() as session, session.begin():
-            await agents.console_connected(session, agent_id=agent_id, grace_seconds=grace)
+            await agents.console_connected(session, agent_id=agent_id, voice=voice)
         read_at = time.monotonic()
         async with readers() as session:
             batch = await service.opening(session, agent_id=agent_id, grace_seconds=grace)
@@ -97,7 +98,7 @@ async def events(
             update = await _next_update(inbox)
             if update is None:  # quiet for a while: still here, and presence may have aged
                 async with sessions() as session, session.begin():
-                    await agents.console_heartbeat(session, agent_id=agent_id)
+                    await agents.console_heartbeat(session, agent_id=agent_id, voice=voice)
                 async with readers() as session:
                     batch = [await service.directory(session, grace_seconds=grace)]
             elif update.resync:
