@@ -194,6 +194,37 @@ async def test_a_call_and_agent_kept_apart_by_a_row_lock_are_paired_once_it_is_r
     assert call is not None and call.status is CallStatus.ringing
 
 
+async def test_a_call_recorded_while_an_agent_turns_free_is_offered_whichever_commits_first(
+    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
+) -> None:
+    """PostgreSQL: agent1 goes available, and that transaction's pass finds no call; before it
+    commits, a call is recorded and the dispatcher's pass runs. Neither saw the other's change:
+    without passes taking turns, the call would wait beside a free agent with nothing to wake
+    routing. The dispatcher's pass waits for the other to commit, then offers the call."""
+    import asyncio
+
+    from warm_transfer.agents import service as agents_service
+
+    if app.state.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writes one transaction at a time: passes cannot overlap")
+    await agents.create("agent1", availability=Availability.away)
+    async with app.state.session_factory() as going_available, going_available.begin():
+        agent = await going_available.get(Agent, "agent1")
+        assert agent is not None
+        await agents_service.set_availability(
+            going_available,
+            agent=agent,
+            availability=Availability.available,
+            voice=app.state.voice,
+        )
+        await twilio.customer_calls()
+        dispatcher_pass = asyncio.create_task(app.state.dispatcher.run_pending())
+        await asyncio.sleep(0.3)
+    assert await dispatcher_pass == 1
+    await twilio.drain()
+    assert await dialed_agents(twilio) == ["client:agent1"]
+
+
 async def test_a_pass_that_pairs_everything_it_can_leaves_no_retry(
     twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
 ) -> None:

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,23 @@ OFFER_WAITING_CALLS = "offer_waiting_calls"
 WAITING_BATCH = 20  # waiting calls read at a time
 # How soon to look again at a call and an agent that row locks kept apart (the locks are short).
 LOCKED_OUT_RETRY = timedelta(seconds=0.25)
+
+
+# Passes take turns on PostgreSQL (a transaction-scoped advisory lock; the key is arbitrary
+# but fixed). Without it, a pass in a transaction freeing an agent and the dispatcher's pass for
+# a call just recorded can each miss the other's uncommitted change and leave both waiting.
+ROUTING_LOCK_KEY = 0x5752_5455  # "WRTU"
+
+
+async def _take_routing_turn(session: AsyncSession) -> None:
+    """Wait for passes in other transactions to commit (once per transaction; SQLite writes one
+    transaction at a time, so there is nothing to wait for)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    transaction = session.sync_session.get_transaction()
+    if session.info.get("routing_turn") is not transaction:
+        await session.execute(select(func.pg_advisory_xact_lock(ROUTING_LOCK_KEY)))
+        session.info["routing_turn"] = transaction
 
 
 def _agent_leg(call: Call, agent_id: str) -> CallLeg:
@@ -51,6 +68,7 @@ async def offer_call(
     """Offer `call` to the next free agent (a leg plus a durable dial job), or leave it queued."""
     if call.status is CallStatus.completed:
         return None
+    await _take_routing_turn(session)
     tried = list(exclude)
     since = online_since(voice.settings.presence_grace_seconds)
     while agent := await agents.next_free_agent(session, online_since=since, exclude=tried):
@@ -77,6 +95,7 @@ async def offer_waiting_calls(session: AsyncSession, *, voice: Voice) -> int:
     transaction holds: a console's heartbeat, a login, another pass that has not committed. If a
     call and an agent are left that only a lock kept apart, nothing else may wake routing for
     them, so the pass leaves a job to look again shortly."""
+    await _take_routing_turn(session)
     since = online_since(voice.settings.presence_grace_seconds)
     offered = await _offer_in_batches(session, voice=voice, since=since)
     if session.get_bind().dialect.name != "sqlite":  # SQLite: one writer, nothing is skipped
