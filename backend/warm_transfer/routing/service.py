@@ -91,22 +91,26 @@ async def offer_waiting_calls(session: AsyncSession, *, voice: Voice) -> int:
     """Offer waiting calls, oldest first, to the free agents, longest idle first, for as long as
     there are both; returns how many were offered.
 
+    One statement first asks whether a call waits and an agent is free: mostly one or the other
+    is not (a quiet queue, or every agent busy under load), and then that is the whole pass.
     Where the database locks rows (PostgreSQL), a pass skips the calls and agents another
-    transaction holds: a console's heartbeat, a login, another pass that has not committed. If a
-    call and an agent are left that only a lock kept apart, nothing else may wake routing for
-    them, so the pass leaves a job to look again shortly."""
+    transaction holds: a console's heartbeat, a login. If the same question still says yes
+    after the pass, only a lock kept them apart and nothing else may wake routing for them, so
+    the pass leaves a job to look again shortly."""
     await _take_routing_turn(session)
     since = online_since(voice.settings.presence_grace_seconds)
+    anything_to_pair = select(calls.any_waiting() & agents.any_free(online_since=since))
+    if not await session.scalar(anything_to_pair):
+        return 0
     offered = await _offer_in_batches(session, voice=voice, since=since)
-    if session.get_bind().dialect.name != "sqlite":  # SQLite: one writer, nothing is skipped
-        paired_apart = select(calls.any_waiting() & agents.any_free(online_since=since))
-        if await session.scalar(paired_apart):
-            voice.jobs.enqueue(
-                session,
-                kind=OFFER_WAITING_CALLS,
-                payload={},
-                run_after=utcnow() + LOCKED_OUT_RETRY,
-            )
+    skips_locked_rows = session.get_bind().dialect.name != "sqlite"  # SQLite: one writer
+    if skips_locked_rows and await session.scalar(anything_to_pair):
+        voice.jobs.enqueue(
+            session,
+            kind=OFFER_WAITING_CALLS,
+            payload={},
+            run_after=utcnow() + LOCKED_OUT_RETRY,
+        )
     return offered
 
 
