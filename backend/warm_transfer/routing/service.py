@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from warm_transfer.agents import repository as agents
+from warm_transfer.agents.models import Agent
 from warm_transfer.agents.presence import online_since
 from warm_transfer.calls import repository as calls
 from warm_transfer.calls.models import Call, CallLeg, CallStatus, LegRole, LegStatus
@@ -92,56 +93,64 @@ async def offer_waiting_calls(session: AsyncSession, *, voice: Voice) -> int:
     there are both; returns how many were offered.
 
     One statement first asks whether a call waits and an agent is free: mostly one or the other
-    is not (a quiet queue, or every agent busy under load), and then that is the whole pass.
-    Where the database locks rows (PostgreSQL), a pass skips the calls and agents another
-    transaction holds: a console's heartbeat, a login. If the same question still says yes
-    after the pass, only a lock kept them apart and nothing else may wake routing for them, so
-    the pass leaves a job to look again shortly."""
+    is not (a quiet queue, or every agent busy under load), and then that is the whole pass."""
     await _take_routing_turn(session)
     since = online_since(voice.settings.presence_grace_seconds)
     anything_to_pair = select(calls.any_waiting() & agents.any_free(online_since=since))
     if not await session.scalar(anything_to_pair):
         return 0
-    offered = await _offer_in_batches(session, voice=voice, since=since)
-    skips_locked_rows = session.get_bind().dialect.name != "sqlite"  # SQLite: one writer
-    if skips_locked_rows and await session.scalar(anything_to_pair):
+    offered = 0
+    while waiting := await calls.oldest_waiting(session, limit=WAITING_BATCH):
+        free = await agents.free_agents(session, online_since=since, limit=len(waiting))
+        pairs = list(zip(waiting, free, strict=False))
+        if pairs:
+            offered += await _offer_pairs(session, pairs=pairs, voice=voice)
+        if len(free) < len(waiting):
+            await _look_again_if_locked_out(session, since=since, voice=voice)
+            return offered
+        if len(waiting) < WAITING_BATCH:
+            return offered  # every waiting call is offered
+    return offered
+
+
+async def _offer_pairs(
+    session: AsyncSession, *, pairs: Sequence[tuple[Call, Agent]], voice: Voice
+) -> int:
+    """Offer each call to its agent, the legs stored in one statement (on PostgreSQL each
+    statement is a round trip); returns how many were offered."""
+    legs = [_agent_leg(call, agent.id) for call, agent in pairs]
+    try:
+        async with session.begin_nested():
+            session.add_all(legs)
+            await session.flush()
+    except IntegrityError:
+        # Another replica offered one of these agents a call meanwhile: one call at a time.
+        offered = 0
+        for call, _ in pairs:
+            if await offer_call(session, call=call, voice=voice) is None:
+                break
+            offered += 1
+        return offered
+    for (call, _), leg in zip(pairs, legs, strict=True):
+        _offered(session, call=call, leg=leg, voice=voice)
+    return len(pairs)
+
+
+async def _look_again_if_locked_out(
+    session: AsyncSession, *, since: datetime, voice: Voice
+) -> None:
+    """Calls still wait for want of free agents. On PostgreSQL the pass skipped the agents other
+    transactions hold (a console's heartbeat, a login): if one is free, nothing else may wake
+    routing for it, so leave a job to look again shortly. (SQLite: one writer, none skipped.)"""
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    if await session.scalar(select(agents.any_free(online_since=since))):
         voice.jobs.enqueue(
             session,
             kind=OFFER_WAITING_CALLS,
             payload={},
             run_after=utcnow() + LOCKED_OUT_RETRY,
         )
-    return offered
-
-
-async def _offer_in_batches(session: AsyncSession, *, voice: Voice, since: datetime) -> int:
-    """A batch at a time: the oldest calls paired with as many free agents, their legs stored in
-    one statement (a handful of statements per batch, not six per call; on PostgreSQL each is a
-    round trip, and one pass at a time offers)."""
-    offered = 0
-    while waiting := await calls.oldest_waiting(session, limit=WAITING_BATCH):
-        free = await agents.free_agents(session, online_since=since, limit=len(waiting))
-        pairs = list(zip(waiting, free, strict=False))
-        if not pairs:
-            return offered
-        legs = [_agent_leg(call, agent.id) for call, agent in pairs]
-        try:
-            async with session.begin_nested():
-                session.add_all(legs)
-                await session.flush()
-        except IntegrityError:
-            # Another replica offered one of these agents a call meanwhile: one call at a time.
-            for call, _ in pairs:
-                if await offer_call(session, call=call, voice=voice) is None:
-                    return offered
-                offered += 1
-            continue
-        for (call, _), leg in zip(pairs, legs, strict=True):
-            _offered(session, call=call, leg=leg, voice=voice)
-        offered += len(pairs)
-        if len(pairs) < WAITING_BATCH:
-            return offered  # out of waiting calls or of free agents
-    return offered
 
 
 async def release_agent_leg(session: AsyncSession, *, leg: CallLeg, status: LegStatus) -> None:
