@@ -15,6 +15,7 @@ from tests.factories import AgentFactory
 from tests.sse import EventReader, serve
 from tests.twilio import CUSTOMER_NUMBER, TwilioDouble
 from warm_transfer.agents.models import Agent, Availability
+from warm_transfer.agents.schemas import AgentOut
 from warm_transfer.db import utcnow
 
 
@@ -66,6 +67,9 @@ async def test_the_stream_opens_with_a_snapshot_and_brings_the_agent_online(
     assert directory.name == "directory"
     presence = {agent["id"]: agent["presence"] for agent in directory.data["agents"]}
     assert presence == {"agent1": "available", "agent2": "offline"}
+    # Serialized from rows, not models: still exactly what the schema documents.
+    for agent in directory.data["agents"]:
+        assert AgentOut.model_validate(agent).model_dump(mode="json") == agent
     assert (queue.name, queue.data) == ("queue", {"calls": []})
 
 

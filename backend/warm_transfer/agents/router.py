@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
@@ -118,8 +118,8 @@ async def voice_token(agent: CurrentAgent, settings: SettingsDep) -> VoiceTokenO
 )
 async def directory(
     _agent: CurrentAgent, session: SessionDep, settings: SettingsDep
-) -> list[AgentOut]:
-    return list(await service.directory(session, grace_seconds=settings.presence_grace_seconds))
+) -> list[dict[str, Any]]:
+    return await service.directory(session, grace_seconds=settings.presence_grace_seconds)
 
 
 @router.put(

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from warm_transfer.agents import repository
 from warm_transfer.agents.models import Agent, Availability
-from warm_transfer.agents.presence import online_since, present
+from warm_transfer.agents.presence import online_since
 from warm_transfer.agents.schemas import AgentOut, is_valid_agent_id
 from warm_transfer.agents.security import (
     hash_password,
@@ -50,16 +51,16 @@ def log_out(*, agent: Agent) -> None:
 
 
 async def describe(session: AsyncSession, *, agent: Agent, grace_seconds: int) -> AgentOut:
-    on_call = await repository.is_on_a_call(session, agent.id)
-    return present(agent, on_call=on_call, online_since=online_since(grace_seconds))
+    rows = await repository.directory_rows(
+        session, online_since=online_since(grace_seconds), agent_id=agent.id
+    )
+    return AgentOut.model_validate(rows[0])
 
 
-async def directory(session: AsyncSession, *, grace_seconds: int) -> Sequence[AgentOut]:
-    since = online_since(grace_seconds)
-    return [
-        present(row, on_call=bool(row.on_call), online_since=since)
-        for row in await repository.directory_rows(session)
-    ]
+async def directory(session: AsyncSession, *, grace_seconds: int) -> list[dict[str, Any]]:
+    """Every agent as AgentOut's fields (plain dicts: the event stream serializes them as they
+    are, without a model per agent)."""
+    return await repository.directory_rows(session, online_since=online_since(grace_seconds))
 
 
 async def set_availability(
