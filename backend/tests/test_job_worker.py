@@ -81,3 +81,34 @@ async def test_jobs_added_together_are_claimed_at_once_and_later_ones_on_their_c
         await asyncio.gather(running, return_exceptions=True)
         await worker.close()
         event.remove(engine.sync_engine, "before_cursor_execute", count_claims)
+
+
+async def test_a_job_added_for_later_runs_when_due_without_waiting_for_a_poll(
+    app: FastAPI,
+) -> None:
+    """A look-again or a deferred offer is due in a fraction of a second: the worker is woken
+    when it is due, not at its next poll (an hour away here)."""
+    from datetime import timedelta
+
+    from warm_transfer.db import utcnow
+
+    sessions = app.state.session_factory
+    queue, recorder = JobQueue(), Recorder()
+    worker = JobWorker(
+        session_factory=sessions,
+        queue=queue,
+        handlers={"record": recorder},
+        concurrency=8,
+        poll_interval=3600,
+    )
+    running = asyncio.create_task(worker.run())
+    try:
+        async with sessions() as session, session.begin():
+            due = utcnow() + timedelta(seconds=0.3)
+            queue.enqueue(session, kind="record", payload={"n": 1}, run_after=due)
+        await eventually(lambda: recorder.performed or None)
+        assert recorder.performed == [1]
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await worker.close()

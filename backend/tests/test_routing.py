@@ -160,12 +160,15 @@ async def test_an_agent_taken_by_another_replica_mid_batch_falls_back_to_one_cal
     assert statuses == [CallStatus.in_progress, CallStatus.ringing, CallStatus.ringing]
 
 
+@pytest.mark.parametrize("held", ["agent", "call"])
 async def test_a_call_and_agent_kept_apart_by_a_row_lock_are_paired_once_it_is_released(
-    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
+    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI, held: str
 ) -> None:
-    """PostgreSQL: a pass skips rows another transaction holds. A call waits, its only free
-    agent's row is held by a heartbeat that has not committed: the pass offers nothing, and
-    nothing else would wake routing. It leaves a job that looks again and offers the call."""
+    """PostgreSQL: a pass skips rows another transaction holds. A call waits beside a free
+    agent, but one of the two rows is held by a transaction that has not committed (the
+    agent's: a console's heartbeat; the call's: the conference callback of the customer
+    joining). The pass offers nothing, and nothing else would wake routing: it leaves a job
+    that looks again and offers the call."""
     if app.state.engine.dialect.name != "postgresql":
         pytest.skip("SQLite writes one transaction at a time: no pass skips a locked row")
     await agents.create("agent1", availability=Availability.away)
@@ -173,10 +176,12 @@ async def test_a_call_and_agent_kept_apart_by_a_row_lock_are_paired_once_it_is_r
     await twilio.route()
     await idle_for(app, {"agent1": 5}, availability=Availability.available)
 
-    async with app.state.session_factory() as heartbeat, heartbeat.begin():
-        await heartbeat.execute(
-            update(Agent).where(Agent.id == "agent1").values(last_seen_at=utcnow())
-        )
+    async with app.state.session_factory() as other, other.begin():
+        if held == "agent":
+            hold = update(Agent).where(Agent.id == "agent1").values(last_seen_at=utcnow())
+        else:
+            hold = update(Call).where(Call.call_sid == sid).values(conference_sid=sid)
+        await other.execute(hold)
         app.state.dispatcher.wake()
         assert await app.state.dispatcher.run_pending() == 0
         async with app.state.session_factory() as session:

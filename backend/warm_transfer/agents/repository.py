@@ -8,7 +8,9 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Exists,
+    Integer,
     String,
+    bindparam,
     case,
     exists,
     or_,
@@ -74,18 +76,23 @@ async def is_on_a_call(session: AsyncSession, agent_id: str) -> bool:
     return bool(on_call)
 
 
-def _free(online_since: datetime) -> tuple[ColumnElement[bool], ...]:
-    """Available, with a console seen since `online_since`, and on no call."""
-    return (
-        Agent.availability == Availability.available,
-        Agent.last_seen_at >= online_since,
-        ~_on_a_call(),
-    )
-
-
-def any_free(*, online_since: datetime) -> Exists:
-    """Whether an agent is free, locked by another transaction or not (a clause to select)."""
-    return exists().where(*_free(online_since))
+# Routing runs these several times per call, so they are built once, with bind parameters:
+# building a statement costs more than SQLite takes to run it. `online_since` is a parameter.
+ONLINE_SINCE = "online_since"
+_FREE = (
+    Agent.availability == Availability.available,
+    Agent.last_seen_at >= bindparam(ONLINE_SINCE),
+    ~_on_a_call(),
+)
+# Whether an agent is free, locked by another transaction or not (a clause to select).
+ANY_FREE: Exists = exists().where(*_FREE)
+_FREE_AGENTS = (
+    select(Agent)
+    .where(*_FREE)
+    .order_by(Agent.idle_since, Agent.id)
+    .limit(bindparam("limit", type_=Integer))
+    .with_for_update(skip_locked=True, of=Agent)
+)
 
 
 async def free_agents(
@@ -93,16 +100,8 @@ async def free_agents(
 ) -> Sequence[Agent]:
     """Available agents with a live console and no call, longest idle first, row-locked where
     the database can (PostgreSQL: SKIP LOCKED, so concurrent offers pick different agents)."""
-    query = (
-        select(Agent)
-        .where(*_free(online_since))
-        .order_by(Agent.idle_since, Agent.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=Agent)
-    )
-    if exclude:
-        query = query.where(Agent.id.not_in(exclude))
-    return list(await session.scalars(query))
+    query = _FREE_AGENTS.where(Agent.id.not_in(exclude)) if exclude else _FREE_AGENTS
+    return list(await session.scalars(query, {ONLINE_SINCE: online_since, "limit": limit}))
 
 
 async def next_free_agent(

@@ -16,7 +16,7 @@ from contextvars import Context
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,6 +29,15 @@ logger = logging.getLogger(__name__)
 # The tables, not the mapped classes: Core's executemany, without the ORM's bulk insert path.
 _CALLS = cast(Table, Call.__table__)
 _LEGS = cast(Table, CallLeg.__table__)
+
+# Which CallSids are calls already (Twilio retried the webhook), and which are our own legs.
+# Built once: every batch runs them, and building a statement costs more than running it.
+_KNOWN_CALLS = select(Call.call_sid, Call.id).where(
+    Call.call_sid.in_(bindparam("sids", expanding=True))
+)
+_KNOWN_LEGS = select(CallLeg.call_sid).where(
+    CallLeg.call_sid.in_(bindparam("sids", expanding=True))
+)
 
 # A replica inserting the same CallSid between our check and our insert (PostgreSQL only; SQLite
 # writes one transaction at a time): the batch is rolled back and checked again.
@@ -114,15 +123,13 @@ async def _insert_new(
     for call in calls:
         first.setdefault(call.call_sid, call)
     sids = list(first)
-    known = await session.execute(select(Call.call_sid, Call.id).where(Call.call_sid.in_(sids)))
+    known = await session.execute(_KNOWN_CALLS, {"sids": sids})
     outcomes: dict[str, Outcome] = {sid: (call_id, False) for sid, call_id in known}
-    for sid in await session.scalars(
-        select(CallLeg.call_sid).where(
-            CallLeg.call_sid.in_(sids), CallLeg.call_sid.not_in(list(outcomes))
-        )
-    ):
-        assert sid is not None  # noqa: S101 - matched on it
-        outcomes[sid] = None
+    unknown = [sid for sid in sids if sid not in outcomes]
+    if unknown:
+        for sid in await session.scalars(_KNOWN_LEGS, {"sids": unknown}):
+            assert sid is not None  # noqa: S101 - matched on it
+            outcomes[sid] = None
     new = [first[sid] for sid in sids if sid not in outcomes]
     if not new:
         return outcomes, False

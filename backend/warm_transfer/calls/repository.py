@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Exists, Select, exists, select
+from sqlalchemy import Exists, Integer, Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -46,28 +46,37 @@ async def get_leg(session: AsyncSession, leg_id: int) -> CallLeg | None:
     return (await legs_by_id(session, [leg_id])).get(leg_id)
 
 
+# The job worker and routing run these for every call: built once, with bind parameters
+# (building a statement costs more than SQLite takes to run it).
+_LEGS_BY_ID = (
+    select(CallLeg)
+    .where(CallLeg.id.in_(bindparam("leg_ids", expanding=True)))
+    .options(joinedload(CallLeg.call))
+)
+# Whether a call waits for an agent, locked by another transaction or not (a clause); the
+# second, one recorded before the `created_before` parameter.
+ANY_WAITING: Exists = exists().where(Call.status == CallStatus.queued)
+CREATED_BEFORE = "created_before"
+ANY_WAITING_BEFORE: Exists = exists().where(
+    Call.status == CallStatus.queued, Call.created_at < bindparam(CREATED_BEFORE)
+)
+_OLDEST_WAITING = (
+    select(Call)
+    .where(Call.status == CallStatus.queued)
+    .order_by(Call.created_at, Call.id)
+    .limit(bindparam("limit", type_=Integer))
+    .with_for_update(skip_locked=True)
+)
+
+
 async def legs_by_id(session: AsyncSession, leg_ids: Sequence[int]) -> dict[int, CallLeg]:
     """Legs with their calls, in one query."""
-    rows = await session.scalars(
-        select(CallLeg).where(CallLeg.id.in_(leg_ids)).options(joinedload(CallLeg.call))
-    )
+    rows = await session.scalars(_LEGS_BY_ID, {"leg_ids": list(leg_ids)})
     return {leg.id: leg for leg in rows}
 
 
-def any_waiting() -> Exists:
-    """Whether a call waits for an agent, locked by another transaction or not (a clause)."""
-    return exists().where(Call.status == CallStatus.queued)
-
-
 async def oldest_waiting(session: AsyncSession, *, limit: int) -> Sequence[Call]:
-    rows = await session.scalars(
-        select(Call)
-        .where(Call.status == CallStatus.queued)
-        .order_by(Call.created_at, Call.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return list(rows)
+    return list(await session.scalars(_OLDEST_WAITING, {"limit": limit}))
 
 
 async def waiting(session: AsyncSession, *, limit: int) -> Sequence[Call]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import event, select, update
+from sqlalchemy import Integer, bindparam, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,20 @@ from warm_transfer.jobs.models import Job, JobStatus
 from warm_transfer.telephony.gateway import TelephonyError
 
 logger = logging.getLogger(__name__)
+
+
+# The jobs due, oldest first, each claimed by one worker. Built once: the worker claims for
+# every call, and building a statement costs more than SQLite takes to run it.
+_DUE = (
+    select(Job)
+    .where(Job.status == JobStatus.pending, Job.run_after <= bindparam("now"))
+    .order_by(Job.id)
+    .limit(bindparam("limit", type_=Integer))
+    .with_for_update(skip_locked=True)
+)
+
+
+_FIRST_DUE = "first_job_due"  # session.info: when the earliest job the transaction adds is due
 
 
 class JobQueue:
@@ -43,16 +57,26 @@ class JobQueue:
     ) -> Job:
         job = Job(kind=kind, payload=payload, run_after=run_after or utcnow())
         session.add(job)
+        due = session.info.get(_FIRST_DUE)
+        session.info[_FIRST_DUE] = job.run_after if due is None else min(due, job.run_after)
         if not session.info.get("wakes_job_worker"):
             session.info["wakes_job_worker"] = True
             event.listen(session.sync_session, "after_commit", self._after_commit)
         return job
 
-    def _after_commit(self, _session: Session) -> None:
+    def _after_commit(self, session: Session) -> None:
         self._wake.set()
+        if (due := session.info.pop(_FIRST_DUE, None)) is not None:
+            self.wake_at(due)
 
     def wake(self) -> None:
         self._wake.set()
+
+    def wake_at(self, when: datetime) -> None:
+        """Wake the worker when a job added for later is due, not at its next poll."""
+        delay = (when - utcnow()).total_seconds()
+        if delay > 0:
+            asyncio.get_running_loop().call_later(delay, self._wake.set)
 
     async def wait(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -169,15 +193,7 @@ class JobWorker:
     async def _claim(self, *, limit: int) -> list[tuple[int, str, dict[str, Any], Any]]:
         claimed = []
         async with self._sessions() as session, session.begin():
-            jobs = list(
-                await session.scalars(
-                    select(Job)
-                    .where(Job.status == JobStatus.pending, Job.run_after <= utcnow())
-                    .order_by(Job.id)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-            )
+            jobs = list(await session.scalars(_DUE, {"now": utcnow(), "limit": limit}))
             prepared_for: dict[int, Any] = {}
             for kind in {job.kind for job in jobs}:
                 if handler := self._handlers.get(kind):
@@ -229,6 +245,7 @@ class JobWorker:
                 job.status = JobStatus.pending
                 retry_after = exc.retry_after if isinstance(exc, TelephonyError) else None
                 job.run_after = utcnow() + self._retry.delay(job.attempts, retry_after=retry_after)
+                self._queue.wake_at(job.run_after)  # the back-off is at least half a second
                 return
             job.status = JobStatus.failed
             job.finished_at = utcnow()

@@ -23,8 +23,12 @@ logger = logging.getLogger(__name__)
 DIAL_AGENT = "dial_agent"
 OFFER_WAITING_CALLS = "offer_waiting_calls"
 WAITING_BATCH = 20  # waiting calls read at a time
+# Whether a call waits and an agent is free (before a pass, whether it has anything to do).
+_ANYTHING_TO_PAIR = select(calls.ANY_WAITING & agents.ANY_FREE)
+# After it, whether a call that waited before it began and a free agent are still apart.
+_LEFT_APART = select(calls.ANY_WAITING_BEFORE & agents.ANY_FREE)
 # How soon to look again at a call and an agent that row locks kept apart (the locks are short).
-LOCKED_OUT_RETRY = timedelta(seconds=0.25)
+LOCKED_OUT_RETRY = timedelta(seconds=0.1)
 
 
 # Passes take turns on PostgreSQL (a transaction-scoped advisory lock; the key is arbitrary
@@ -95,9 +99,9 @@ async def offer_waiting_calls(session: AsyncSession, *, voice: Voice) -> int:
     One statement first asks whether a call waits and an agent is free: mostly one or the other
     is not (a quiet queue, or every agent busy under load), and then that is the whole pass."""
     await _take_routing_turn(session)
+    started = utcnow()
     since = online_since(voice.settings.presence_grace_seconds)
-    anything_to_pair = select(calls.any_waiting() & agents.any_free(online_since=since))
-    if not await session.scalar(anything_to_pair):
+    if not await session.scalar(_ANYTHING_TO_PAIR, {agents.ONLINE_SINCE: since}):
         return 0
     offered = 0
     while waiting := await calls.oldest_waiting(session, limit=WAITING_BATCH):
@@ -105,11 +109,9 @@ async def offer_waiting_calls(session: AsyncSession, *, voice: Voice) -> int:
         pairs = list(zip(waiting, free, strict=False))
         if pairs:
             offered += await _offer_pairs(session, pairs=pairs, voice=voice)
-        if len(free) < len(waiting):
-            await _look_again_if_locked_out(session, since=since, voice=voice)
-            return offered
-        if len(waiting) < WAITING_BATCH:
-            return offered  # every waiting call is offered
+        if len(free) < len(waiting) or len(waiting) < WAITING_BATCH:
+            break  # out of free agents or of waiting calls
+    await _look_again_if_locked_out(session, voice=voice, since=since, started=started)
     return offered
 
 
@@ -137,14 +139,17 @@ async def _offer_pairs(
 
 
 async def _look_again_if_locked_out(
-    session: AsyncSession, *, since: datetime, voice: Voice
+    session: AsyncSession, *, voice: Voice, since: datetime, started: datetime
 ) -> None:
-    """Calls still wait for want of free agents. On PostgreSQL the pass skipped the agents other
-    transactions hold (a console's heartbeat, a login): if one is free, nothing else may wake
-    routing for it, so leave a job to look again shortly. (SQLite: one writer, none skipped.)"""
+    """On PostgreSQL a pass skips the rows other transactions hold: an agent's (a console's
+    heartbeat, a login), a waiting call's (the conference callback of the customer joining).
+    If a call that waited before the pass began and a free agent are left, nothing else may
+    wake routing for them: leave a job to look again shortly. (Calls recorded since will wake
+    routing themselves; SQLite writes one transaction at a time and skips nothing.)"""
     if session.get_bind().dialect.name == "sqlite":
         return
-    if await session.scalar(select(agents.any_free(online_since=since))):
+    left_apart = {agents.ONLINE_SINCE: since, calls.CREATED_BEFORE: started}
+    if await session.scalar(_LEFT_APART, left_apart):
         voice.jobs.enqueue(
             session,
             kind=OFFER_WAITING_CALLS,
