@@ -16,7 +16,16 @@ from contextvars import Context
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Table,
+    bindparam,
+    insert,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,13 +39,12 @@ logger = logging.getLogger(__name__)
 _CALLS = cast(Table, Call.__table__)
 _LEGS = cast(Table, CallLeg.__table__)
 
-# Which CallSids are calls already (Twilio retried the webhook), and which are our own legs.
-# Built once: every batch runs them, and building a statement costs more than running it.
-_KNOWN_CALLS = select(Call.call_sid, Call.id).where(
-    Call.call_sid.in_(bindparam("sids", expanding=True))
-)
-_KNOWN_LEGS = select(CallLeg.call_sid).where(
-    CallLeg.call_sid.in_(bindparam("sids", expanding=True))
+# Which CallSids are calls already (Twilio retried the webhook: their id) and which are our own
+# legs (no id), in one statement. Built once: every batch runs it.
+_SIDS: BindParameter[list[str]] = bindparam("sids", expanding=True)
+_KNOWN_SIDS: CompoundSelect[str, int | None] = union_all(
+    select(Call.call_sid, Call.id).where(Call.call_sid.in_(_SIDS)),
+    select(CallLeg.call_sid, null()).where(CallLeg.call_sid.in_(_SIDS)),
 )
 
 # A replica inserting the same CallSid between our check and our insert (PostgreSQL only; SQLite
@@ -123,13 +131,11 @@ async def _insert_new(
     for call in calls:
         first.setdefault(call.call_sid, call)
     sids = list(first)
-    known = await session.execute(_KNOWN_CALLS, {"sids": sids})
-    outcomes: dict[str, Outcome] = {sid: (call_id, False) for sid, call_id in known}
-    unknown = [sid for sid in sids if sid not in outcomes]
-    if unknown:
-        for sid in await session.scalars(_KNOWN_LEGS, {"sids": unknown}):
-            assert sid is not None  # noqa: S101 - matched on it
-            outcomes[sid] = None
+    known = (await session.execute(_KNOWN_SIDS, {"sids": sids})).all()
+    outcomes: dict[str, Outcome] = {sid: (call_id, False) for sid, call_id in known if call_id}
+    for sid, call_id in known:
+        if call_id is None:
+            outcomes.setdefault(sid, None)  # a leg's CallSid; a call by that CallSid wins
     new = [first[sid] for sid in sids if sid not in outcomes]
     if not new:
         return outcomes, False

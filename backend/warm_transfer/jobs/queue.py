@@ -27,8 +27,8 @@ from warm_transfer.telephony.gateway import TelephonyError
 logger = logging.getLogger(__name__)
 
 
-# The jobs due, oldest first, each claimed by one worker. Built once: the worker claims for
-# every call, and building a statement costs more than SQLite takes to run it.
+# The jobs due, oldest first, each claimed by one worker, and a job's end. Built once: the
+# worker runs them for every call, and building a statement costs more than SQLite running it.
 _DUE = (
     select(Job)
     .where(Job.status == JobStatus.pending, Job.run_after <= bindparam("now"))
@@ -36,8 +36,11 @@ _DUE = (
     .limit(bindparam("limit", type_=Integer))
     .with_for_update(skip_locked=True)
 )
-
-
+_DONE = (
+    update(Job)
+    .where(Job.id == bindparam("job_id"))
+    .values(status=JobStatus.done, finished_at=bindparam("finished_at"), last_error=None)
+)
 _FIRST_DUE = "first_job_due"  # session.info: when the earliest job the transaction adds is due
 
 
@@ -227,11 +230,7 @@ class JobWorker:
             return
         async with self._sessions() as session, session.begin():
             await handler.succeeded(session, payload, prepared, result)
-            await session.execute(
-                update(Job)
-                .where(Job.id == job_id)
-                .values(status=JobStatus.done, finished_at=utcnow(), last_error=None)
-            )
+            await session.execute(_DONE, {"job_id": job_id, "finished_at": utcnow()})
 
     async def _record_failure(
         self, job_id: int, handler: JobHandler, payload: dict[str, Any], exc: Exception
