@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import event, func, select
 
 from tests.simulator.helpers import eventually
+from warm_transfer.db import utcnow
 from warm_transfer.jobs.models import Job, JobStatus
 from warm_transfer.jobs.queue import JobQueue, JobWorker
 
@@ -34,19 +36,24 @@ class Recorder:
         raise AssertionError(f"job failed: {reason}")
 
 
-async def test_jobs_added_together_are_claimed_at_once_and_later_ones_on_their_commit(
-    app: FastAPI,
-) -> None:
-    sessions, engine = app.state.session_factory, app.state.engine
+def recording_worker(app: FastAPI) -> tuple[JobQueue, Recorder, JobWorker]:
+    """A worker for `record` jobs whose poll is far beyond any test: only wake-ups get jobs done."""
     queue, recorder = JobQueue(), Recorder()
-    # A poll interval far beyond the test: only the commits' wake-ups can get the jobs done.
     worker = JobWorker(
-        session_factory=sessions,
+        session_factory=app.state.session_factory,
         queue=queue,
         handlers={"record": recorder},
         concurrency=8,
         poll_interval=3600,
     )
+    return queue, recorder, worker
+
+
+async def test_jobs_added_together_are_claimed_at_once_and_later_ones_on_their_commit(
+    app: FastAPI,
+) -> None:
+    sessions, engine = app.state.session_factory, app.state.engine
+    queue, recorder, worker = recording_worker(app)
     claims = 0
 
     def count_claims(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -88,19 +95,8 @@ async def test_a_job_added_for_later_runs_when_due_without_waiting_for_a_poll(
 ) -> None:
     """A look-again or a deferred offer is due in a fraction of a second: the worker is woken
     when it is due, not at its next poll (an hour away here)."""
-    from datetime import timedelta
-
-    from warm_transfer.db import utcnow
-
     sessions = app.state.session_factory
-    queue, recorder = JobQueue(), Recorder()
-    worker = JobWorker(
-        session_factory=sessions,
-        queue=queue,
-        handlers={"record": recorder},
-        concurrency=8,
-        poll_interval=3600,
-    )
+    queue, recorder, worker = recording_worker(app)
     running = asyncio.create_task(worker.run())
     try:
         async with sessions() as session, session.begin():

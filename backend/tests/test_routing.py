@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -16,6 +17,7 @@ from sqlalchemy import event, select, update
 from tests.conftest import make_settings
 from tests.factories import AgentFactory
 from tests.twilio import TwilioDouble, form_of
+from warm_transfer.agents import service as agents_service
 from warm_transfer.agents.models import Agent, Availability
 from warm_transfer.calls.models import Call, CallLeg, CallStatus, LegStatus
 from warm_transfer.db import utcnow
@@ -37,6 +39,11 @@ async def idle_for(app: FastAPI, minutes: dict[str, int], **values: Any) -> None
                 .where(Agent.id == agent_id)
                 .values(idle_since=now - timedelta(minutes=idle), **values)
             )
+
+
+async def status_of(app: FastAPI, call_sid: str) -> CallStatus | None:
+    async with app.state.session_factory() as session:
+        return await session.scalar(select(Call.status).where(Call.call_sid == call_sid))
 
 
 @contextmanager
@@ -194,9 +201,7 @@ async def test_a_call_and_agent_kept_apart_by_a_row_lock_are_paired_once_it_is_r
 
     await twilio.drain_later()
     assert await dialed_agents(twilio) == ["client:agent1"]
-    async with app.state.session_factory() as session:
-        call = await session.scalar(select(Call).where(Call.call_sid == sid))
-    assert call is not None and call.status is CallStatus.ringing
+    assert await status_of(app, sid) is CallStatus.ringing
 
 
 async def test_a_call_recorded_while_an_agent_turns_free_is_offered_whichever_commits_first(
@@ -206,9 +211,6 @@ async def test_a_call_recorded_while_an_agent_turns_free_is_offered_whichever_co
     commits, a call is recorded and the dispatcher's pass runs. Neither saw the other's change:
     without passes taking turns, the call would wait beside a free agent with nothing to wake
     routing. The dispatcher's pass waits for the other to commit, then offers the call."""
-    import asyncio
-
-    from warm_transfer.agents import service as agents_service
 
     if app.state.engine.dialect.name != "postgresql":
         pytest.skip("SQLite writes one transaction at a time: passes cannot overlap")
@@ -234,7 +236,7 @@ async def test_a_pass_that_pairs_everything_it_can_leaves_no_retry(
     twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
 ) -> None:
     """The look-again job is for locks only: calls left waiting for want of agents (or agents
-    with no call) leave none, or a busy contact center would run a pass every quarter second."""
+    with no call) leave none, or a busy contact center would run a pass every tenth of a second."""
     await agents.create("agent1")
     for _ in range(2):
         await twilio.customer_calls()
@@ -255,9 +257,7 @@ async def test_away_and_busy_agents_are_not_offered_calls(
     await twilio.drain()
 
     assert await dialed_agents(twilio) == ["client:agent2"]
-    async with app.state.session_factory() as session:
-        waiting = await session.scalar(select(Call).where(Call.call_sid == waiting_sid))
-    assert waiting is not None and waiting.status is CallStatus.queued
+    assert await status_of(app, waiting_sid) is CallStatus.queued
 
 
 async def test_a_missed_offer_moves_to_the_next_agent(
