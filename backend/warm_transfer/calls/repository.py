@@ -21,25 +21,34 @@ _WITH_DETAILS = (selectinload(Call.legs), selectinload(Call.transfers))
 _ONE_WITH_DETAILS = (joinedload(Call.legs), joinedload(Call.transfers))
 
 
-async def _one(session: AsyncSession, query: Select[Call]) -> Call | None:
-    return (await session.scalars(query.options(*_ONE_WITH_DETAILS))).unique().one_or_none()
+# One call by its id, CallSid or conference: each webhook looks one up, so the statements are
+# built once (building one costs more than SQLite takes to run it).
+_BY_ID, _BY_SID, _BY_CONFERENCE = (
+    select(Call).where(column == bindparam("key")).options(*_ONE_WITH_DETAILS)
+    for column in (Call.id, Call.call_sid, Call.conference_name)
+)
+
+
+async def _one(
+    session: AsyncSession, query: Select[Call], key: object, *, fresh: bool = False
+) -> Call | None:
+    options = {"populate_existing": True} if fresh else {}
+    rows = await session.scalars(query, {"key": key}, execution_options=options)
+    return rows.unique().one_or_none()
 
 
 async def get(session: AsyncSession, call_id: int, *, fresh: bool = False) -> Call | None:
     """The call with its legs and transfers; `fresh` re-reads rows already in the session (after
     a commit and a wait on Twilio, another request may have changed them)."""
-    query = select(Call).where(Call.id == call_id)
-    if fresh:
-        query = query.execution_options(populate_existing=True)
-    return await _one(session, query)
+    return await _one(session, _BY_ID, call_id, fresh=fresh)
 
 
 async def get_by_sid(session: AsyncSession, call_sid: str) -> Call | None:
-    return await _one(session, select(Call).where(Call.call_sid == call_sid))
+    return await _one(session, _BY_SID, call_sid)
 
 
 async def get_by_conference(session: AsyncSession, conference_name: str) -> Call | None:
-    return await _one(session, select(Call).where(Call.conference_name == conference_name))
+    return await _one(session, _BY_CONFERENCE, conference_name)
 
 
 async def get_leg(session: AsyncSession, leg_id: int) -> CallLeg | None:
