@@ -5,7 +5,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
     Exists,
     Integer,
@@ -38,6 +37,9 @@ async def list_with_activity(session: AsyncSession) -> Sequence[tuple[Agent, boo
     return [(agent, bool(on_call)) for agent, on_call in rows.all()]
 
 
+_AVAILABILITY = type_coerce(Agent.availability, String)  # its value, as the directory shows it
+
+
 def _presence(online_since: datetime) -> ColumnElement[str]:
     """What other agents see: busy on a call, offline once the console has been quiet since
     before `online_since`, else what the agent chose."""
@@ -47,7 +49,7 @@ def _presence(online_since: datetime) -> ColumnElement[str]:
             or_(Agent.last_seen_at.is_(None), Agent.last_seen_at < online_since),
             Presence.offline.value,
         ),
-        else_=type_coerce(Agent.availability, String),
+        else_=_AVAILABILITY,
     )
 
 
@@ -60,9 +62,9 @@ async def directory_rows(
     query = select(
         Agent.id,
         Agent.name,
-        type_coerce(Agent.availability, String).label("availability"),
+        _AVAILABILITY.label("availability"),
         _presence(online_since).label("presence"),
-        type_coerce(_on_a_call(), Boolean).label("on_call"),
+        _on_a_call().label("on_call"),
     ).order_by(Agent.id)
     if agent_id is not None:
         query = query.where(Agent.id == agent_id)

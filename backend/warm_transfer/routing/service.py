@@ -37,10 +37,15 @@ LOCKED_OUT_RETRY = timedelta(seconds=0.1)
 ROUTING_LOCK_KEY = 0x5752_5455  # "WRTU"
 
 
+def _writers_overlap(session: AsyncSession) -> bool:
+    """Whether transactions can write at once (PostgreSQL): passes may then overlap and skip
+    each other's locked rows. SQLite writes one transaction at a time."""
+    return session.get_bind().dialect.name != "sqlite"
+
+
 async def _take_routing_turn(session: AsyncSession) -> None:
-    """Wait for passes in other transactions to commit (once per transaction; SQLite writes one
-    transaction at a time, so there is nothing to wait for)."""
-    if session.get_bind().dialect.name == "sqlite":
+    """Wait for passes in other transactions to commit (once per transaction)."""
+    if not _writers_overlap(session):
         return
     transaction = session.sync_session.get_transaction()
     if session.info.get("routing_turn") is not transaction:
@@ -145,8 +150,8 @@ async def _look_again_if_locked_out(
     heartbeat, a login), a waiting call's (the conference callback of the customer joining).
     If a call that waited before the pass began and a free agent are left, nothing else may
     wake routing for them: leave a job to look again shortly. (Calls recorded since will wake
-    routing themselves; SQLite writes one transaction at a time and skips nothing.)"""
-    if session.get_bind().dialect.name == "sqlite":
+    routing themselves.)"""
+    if not _writers_overlap(session):
         return
     left_apart = {agents.ONLINE_SINCE: since, calls.CREATED_BEFORE: started}
     if await session.scalar(_LEFT_APART, left_apart):
