@@ -67,9 +67,13 @@ async def test_the_stream_opens_with_a_snapshot_and_brings_the_agent_online(
     assert directory.name == "directory"
     presence = {agent["id"]: agent["presence"] for agent in directory.data["agents"]}
     assert presence == {"agent1": "available", "agent2": "offline"}
-    # Serialized from rows, not models: still exactly what the schema documents.
+    # Serialized from rows, not models: still exactly what the schema documents (the same keys,
+    # values and JSON types: `on_call` a boolean, not SQLite's 0 or 1).
     for agent in directory.data["agents"]:
-        assert AgentOut.model_validate(agent).model_dump(mode="json") == agent
+        documented = AgentOut.model_validate(agent).model_dump(mode="json")
+        assert [(key, value, type(value)) for key, value in agent.items()] == [
+            (key, value, type(value)) for key, value in documented.items()
+        ]
     assert (queue.name, queue.data) == ("queue", {"calls": []})
 
 

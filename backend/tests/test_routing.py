@@ -235,16 +235,27 @@ async def test_a_call_recorded_while_an_agent_turns_free_is_offered_whichever_co
 async def test_a_pass_that_pairs_everything_it_can_leaves_no_retry(
     twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
 ) -> None:
-    """The look-again job is for locks only: calls left waiting for want of agents (or agents
-    with no call) leave none, or a busy contact center would run a pass every tenth of a second."""
+    """The look-again job is for locks only: agents left with no call, or calls left waiting for
+    want of agents, leave none, or a busy contact center would run a pass every tenth of a
+    second."""
+
+    async def look_again_jobs() -> int:
+        async with app.state.session_factory() as session:
+            kinds = list(await session.scalars(select(Job.kind)))
+        return kinds.count("offer_waiting_calls")
+
     await agents.create("agent1")
+    await agents.create("agent2")
+    await twilio.customer_calls()
+    await twilio.drain()  # one call, two free agents: one is left free
+    assert len(await dialed_agents(twilio)) == 1
+    assert await look_again_jobs() == 0
+
     for _ in range(2):
         await twilio.customer_calls()
-    await twilio.drain()
-    assert await dialed_agents(twilio) == ["client:agent1"]
-    async with app.state.session_factory() as session:
-        kinds = list(await session.scalars(select(Job.kind)))
-    assert "offer_waiting_calls" not in kinds
+    await twilio.drain()  # two calls, one free agent: one call is left waiting
+    assert sorted(await dialed_agents(twilio)) == ["client:agent1", "client:agent2"]
+    assert await look_again_jobs() == 0
 
 
 async def test_away_and_busy_agents_are_not_offered_calls(
