@@ -59,3 +59,29 @@ def test_wait_music_says_the_tutorial_text_then_loops_music_forever() -> None:
 def test_unavailable_says_why_and_hangs_up() -> None:
     root = ElementTree.fromstring(twiml.unavailable())
     assert [child.tag for child in root] == ["Say", "Hangup"]
+
+
+def test_each_answer_names_its_own_conference_and_escapes_it() -> None:
+    """The answers are built once per shape: a name must never carry over to the next call."""
+    urls = {"wait_url": "https://x.test/wait?a=1&b=2", "status_callback": "https://x.test/s"}
+    names = []
+    for name in ("CA1", "CA2", "R&D <1>"):
+        root = ElementTree.fromstring(twiml.customer_conference(conference_name=name, **urls))
+        conference = root.find("Dial/Conference")
+        assert conference is not None
+        assert conference.attrib["waitUrl"] == "https://x.test/wait?a=1&b=2"
+        names.append(conference.text)
+    for label, ends in (("leg-1", True), ("leg-2", False)):
+        root = ElementTree.fromstring(
+            twiml.agent_conference(
+                conference_name=label + "-room",
+                participant_label=label,
+                end_conference_on_exit=ends,
+            )
+        )
+        conference = root.find("Dial/Conference")
+        assert conference is not None
+        names.append(conference.text)
+        assert conference.attrib["participantLabel"] == label
+        assert conference.attrib["endConferenceOnExit"] == str(ends).lower()
+    assert names == ["CA1", "CA2", "R&D <1>", "leg-1-room", "leg-2-room"]
