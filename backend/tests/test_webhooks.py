@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from urllib.parse import urlencode
+
 import pytest
 from defusedxml import ElementTree
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from sqlalchemy import func, select
+from starlette.datastructures import FormData
+from twilio.request_validator import RequestValidator
 
 from tests.conftest import PUBLIC_BASE_URL
 from tests.factories import AgentFactory
 from tests.twilio import CUSTOMER_NUMBER, SUPPORT_NUMBER, TwilioDouble, form_of, sid, sign
 from warm_transfer.calls.models import Call, CallEvent, CallLeg, CallStatus, LegStatus
 from warm_transfer.jobs.models import Job
+from warm_transfer.webhooks.router import router as webhooks_router
+from warm_transfer.webhooks.signature import MAX_BODY_BYTES, MAX_FIELDS, verified_form
 
 
 async def count(app: FastAPI, model: type) -> int:
@@ -167,6 +175,14 @@ WEBHOOKS = [
 ]
 
 
+def test_every_webhook_route_checks_the_signature_and_is_tested_for_it() -> None:
+    """A route added without a `VerifiedForm` would answer unsigned requests."""
+    for route in webhooks_router.routes:
+        assert isinstance(route, APIRoute)
+        assert verified_form in [dependency.call for dependency in route.dependant.dependencies]
+        assert any(route.path_regex.match(path) for path in WEBHOOKS), route.path
+
+
 @pytest.mark.parametrize("path", WEBHOOKS)
 @pytest.mark.parametrize("problem", ["missing", "wrong", "wrong_url", "other_token"])
 async def test_every_webhook_refuses_a_bad_signature_and_changes_nothing(
@@ -220,6 +236,91 @@ async def test_signature_is_checked_against_the_public_url_behind_a_proxy(
         headers={"X-Twilio-Signature": await _public_signature(twilio, "/conference/wait", params)},
     )
     assert response.status_code == 200
+
+
+async def test_a_signature_over_the_url_with_its_default_port_is_accepted(
+    twilio: TwilioDouble, app: FastAPI
+) -> None:
+    """Twilio is inconsistent about signing https URLs with ":443": both forms are Twilio's."""
+    params = twilio.voice_params(sid("CA"))
+    signature = sign(
+        twilio.auth_token, "https://warm.example.test:443/conference/connect/client", params
+    )
+    response = await twilio.client.post(
+        "/conference/connect/client", data=params, headers={"X-Twilio-Signature": signature}
+    )
+    assert response.status_code == 200
+    assert await count(app, Call) == 1
+
+
+async def test_form_fields_are_read_as_twilio_signed_them(
+    twilio: TwilioDouble, app: FastAPI
+) -> None:
+    """Percent-escaped UTF-8, "+" for a space, a field sent twice, a field with no value."""
+    call_sid = sid("CA")
+    params = twilio.voice_params(call_sid)
+    body = (
+        urlencode([(key, value) for key, value in params.items() if key != "From"])
+        + "&From=%2B1+555+caf%C3%A9&Extra=1&Extra=2&Empty="
+    )
+    signed = [*((k, v) for k, v in params.items() if k != "From")]
+    signed += [("From", "+1 555 café"), ("Extra", "1"), ("Extra", "2"), ("Empty", "")]
+    signature = RequestValidator(twilio.auth_token).compute_signature(
+        PUBLIC_BASE_URL + "/conference/connect/client", FormData(signed)
+    )
+    response = await twilio.client.post(
+        "/conference/connect/client",
+        content=body.encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": signature,
+        },
+    )
+    assert response.status_code == 200
+    async with app.state.session_factory() as session:
+        call = await session.scalar(select(Call).where(Call.call_sid == call_sid))
+    assert call is not None and call.from_number == "+1 555 café"
+
+
+async def test_a_form_with_more_fields_than_twilio_ever_sends_is_a_400(
+    twilio: TwilioDouble, app: FastAPI
+) -> None:
+    params = twilio.voice_params(sid("CA"))
+    body = urlencode([*params.items(), *((f"F{i}", "x") for i in range(MAX_FIELDS))])
+    response = await twilio.client.post(
+        "/conference/connect/client",
+        content=body.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "malformed_form"
+    assert await count(app, Call) == 0
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+async def test_a_body_larger_than_any_twilio_form_is_a_413(
+    twilio: TwilioDouble, app: FastAPI, framing: str
+) -> None:
+    params = {**twilio.voice_params(sid("CA")), "Padding": "x" * MAX_BODY_BYTES}
+    body = urlencode(params).encode()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 4096):
+            yield body[start : start + 4096]
+
+    response = await twilio.client.post(
+        "/conference/connect/client",
+        content=body if framing == "content-length" else chunks(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": sign(
+                twilio.auth_token, PUBLIC_BASE_URL + "/conference/connect/client", params
+            ),
+        },
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "form_too_large"
+    assert await count(app, Call) == 0
 
 
 async def _public_signature(twilio: TwilioDouble, path: str, params: dict[str, str]) -> str:

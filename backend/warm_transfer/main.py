@@ -173,13 +173,14 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
             allow_methods=["GET", "POST", "PUT"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    # Routes are matched in order: Twilio's webhooks, most of the traffic, are tried first.
     for router in (
+        webhooks_router,
         system_router,
         agents_router,
         calls_router,
         transfers_router,
         events_router,
-        webhooks_router,
     ):
         app.include_router(router)
     if settings.is_simulated:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
@@ -33,7 +33,11 @@ from warm_transfer.webhooks.forms import (
     TwilioForm,
     VoiceForm,
 )
-from warm_transfer.webhooks.signature import VerifiedForm, dedupe_key, verified_form
+from warm_transfer.webhooks.signature import (
+    SIGNATURE_PARAMETER,
+    VerifiedForm,
+    dedupe_key,
+)
 
 FormT = TypeVar("FormT", bound=BaseModel)
 
@@ -41,23 +45,25 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "The body is not a form"},
     403: {"model": ErrorBody, "description": "Missing or wrong X-Twilio-Signature"},
     409: {"model": ErrorBody, "description": "The CallSid is already one of another call's legs"},
+    413: {"model": ErrorBody, "description": "The body is larger than any form Twilio sends"},
     422: {"model": ErrorBody, "description": "A required Twilio field is missing or malformed"},
 }
 _TWIML = {"content": {"application/xml": {"example": "<Response>…</Response>"}}}
 
-router = APIRouter(
-    tags=["Twilio webhooks"], dependencies=[Depends(verified_form)], responses=_ERRORS
-)
+# Every route takes a `VerifiedForm` (tests/test_webhooks.py holds each to it): as a router-wide
+# dependency too, it would be solved twice a request.
+router = APIRouter(tags=["Twilio webhooks"], responses=_ERRORS)
 
 
 def _documented(form: type[BaseModel]) -> dict[str, Any]:
-    """OpenAPI: the form fields Twilio posts to this webhook."""
+    """OpenAPI: the form fields Twilio posts to this webhook, and its signature header."""
     schema = form.model_json_schema(by_alias=True)
     return {
+        "parameters": [SIGNATURE_PARAMETER],
         "requestBody": {
             "required": True,
             "content": {"application/x-www-form-urlencoded": {"schema": schema}},
-        }
+        },
     }
 
 

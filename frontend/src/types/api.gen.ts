@@ -2425,7 +2425,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description HMAC-SHA1 of the URL and the sorted form fields, keyed by the auth token. */
-                "X-Twilio-Signature"?: string | null;
+                "X-Twilio-Signature"?: string;
             };
             path?: never;
             cookie?: never;
@@ -2508,7 +2508,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description HMAC-SHA1 of the URL and the sorted form fields, keyed by the auth token. */
-                "X-Twilio-Signature"?: string | null;
+                "X-Twilio-Signature"?: string;
             };
             path: {
                 conference_id: string;
@@ -2580,7 +2580,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description HMAC-SHA1 of the URL and the sorted form fields, keyed by the auth token. */
-                "X-Twilio-Signature"?: string | null;
+                "X-Twilio-Signature"?: string;
             };
             path?: never;
             cookie?: never;
@@ -2647,7 +2647,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description HMAC-SHA1 of the URL and the sorted form fields, keyed by the auth token. */
-                "X-Twilio-Signature"?: string | null;
+                "X-Twilio-Signature"?: string;
             };
             path: {
                 leg_id: number;
@@ -2732,7 +2732,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description HMAC-SHA1 of the URL and the sorted form fields, keyed by the auth token. */
-                "X-Twilio-Signature"?: string | null;
+                "X-Twilio-Signature"?: string;
             };
             path?: never;
             cookie?: never;
@@ -2831,7 +2831,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description HMAC-SHA1 of the URL and the sorted form fields, keyed by the auth token. */
-                "X-Twilio-Signature"?: string | null;
+                "X-Twilio-Signature"?: string;
             };
             path?: never;
             cookie?: never;
