@@ -2492,6 +2492,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The body is larger than any form Twilio sends */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A required Twilio field is missing or malformed */
             422: {
                 headers: {
@@ -2564,6 +2573,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The body is larger than any form Twilio sends */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A required Twilio field is missing or malformed */
             422: {
                 headers: {
@@ -2624,6 +2642,15 @@ export interface operations {
             };
             /** @description The CallSid is already one of another call's legs */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than any form Twilio sends */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2709,6 +2736,15 @@ export interface operations {
             };
             /** @description The CallSid is already one of another call's legs */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than any form Twilio sends */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2815,6 +2851,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The body is larger than any form Twilio sends */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description A required Twilio field is missing or malformed */
             422: {
                 headers: {
@@ -2875,6 +2920,15 @@ export interface operations {
             };
             /** @description The CallSid is already one of another call's legs */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than any form Twilio sends */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
