@@ -65,6 +65,14 @@ MAX_FIELDS = 1000
 MAX_BODY_BYTES = 64 * 1024
 
 
+class _Fields(FormData):
+    """The SDK reads a field's values with `getall` (aiohttp's, Flask's multidicts) or else
+    `getlist`, trying each in turn: an exception caught for every field of every webhook."""
+
+    def getall(self, key: str) -> list[str | UploadFile]:
+        return self.getlist(key)
+
+
 async def read_form(request: Request) -> FormData:
     """The form Twilio posts, url-encoded: parsed by the standard library, which decodes exactly
     as Starlette's parser does (UTF-8, bad bytes replaced) at a fraction of its cost per field.
@@ -83,7 +91,7 @@ async def read_form(request: Request) -> FormData:
         fields = parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FIELDS)
     except ValueError as exc:  # too many fields
         raise MalformedForm(str(exc)) from exc
-    return FormData(cast(list[tuple[str, str | UploadFile]], fields))
+    return _Fields(cast(list[tuple[str, str | UploadFile]], fields))
 
 
 async def _read_body(request: Request) -> bytes:
@@ -96,22 +104,15 @@ async def _read_body(request: Request) -> bytes:
     return bytes(body)
 
 
-class _Fields(FormData):
-    """The SDK reads a field's values with `getall` (aiohttp's, Flask's multidicts) or else
-    `getlist`, trying each in turn: an exception caught for every field of every webhook."""
-
-    def getall(self, key: str) -> list[str | UploadFile]:
-        return self.getlist(key)
-
-
 def signature_matches(*, auth_token: str, url: str, form: FormData, signature: str) -> bool:
     """The SDK's check, with the URL as we saw it tried first: `validate` always hashes the URL
     twice (with and without a port, for Twilio's inconsistency), and one HMAC over the exact URL
     Twilio called is already proof."""
+    fields = form if isinstance(form, _Fields) else _Fields(form)
     validator = RequestValidator(auth_token)
-    computed = validator.compute_signature(url, _Fields(form))
+    computed = validator.compute_signature(url, fields)
     return hmac.compare_digest(computed.encode(), signature.encode()) or validator.validate(
-        url, form, signature
+        url, fields, signature
     )
 
 
