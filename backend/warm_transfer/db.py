@@ -10,7 +10,7 @@ from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
 from fastapi import Path as PathParam
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import ColumnElement, DateTime, MetaData, Table, TypeDecorator, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Dialect, make_url
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from warm_transfer.sqlite_connection import OneTripConnection, one_trip_connector
 
@@ -161,14 +162,20 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def insert_unless_exists(
-    session: AsyncSession, model: type[Base], *, unique: str
-) -> postgresql.Insert | sqlite.Insert:
-    """`INSERT … ON CONFLICT (unique) DO NOTHING` in the session's dialect: one round trip where
-    a check, a savepoint and the insert would take four. With `.returning(model)`, the new row,
-    or None when the row was there already."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model).on_conflict_do_nothing(index_elements=[unique])
-    return sqlite.insert(model).on_conflict_do_nothing(index_elements=[unique])
+    table: Table, *, unique: str, returning: ColumnElement[Any]
+) -> dict[str, ReturningInsert[tuple[Any]]]:
+    """`INSERT … ON CONFLICT (unique) DO NOTHING RETURNING …` for each dialect, by name: one
+    round trip where a check, a savepoint and the insert would take four; the returned value is
+    None when the row was there already. Built once, the row's values given at execution:
+    building a statement around its values costs more than running it."""
+    return {
+        "postgresql": postgresql.insert(table)
+        .on_conflict_do_nothing(index_elements=[unique])
+        .returning(returning),
+        "sqlite": sqlite.insert(table)
+        .on_conflict_do_nothing(index_elements=[unique])
+        .returning(returning),
+    }
 
 
 def enum_column(enum_cls: type[StrEnum]) -> SAEnum:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from warm_transfer.agents import repository as agents
@@ -31,6 +32,10 @@ from warm_transfer.transfers import service as transfers
 from warm_transfer.transfers.models import TransferStatus
 
 logger = logging.getLogger(__name__)
+
+# A callback on the call's timeline, unless a retry of one already there.
+_EVENTS = cast(Table, CallEvent.__table__)
+_RECORD_EVENT = insert_unless_exists(_EVENTS, unique="dedupe_key", returning=_EVENTS.c.id)
 
 # Twilio's CallStatus values, as our leg states.
 _LEG_STATUS = {
@@ -159,17 +164,16 @@ async def record_event(
 ) -> bool:
     """Keep a callback on the call's timeline; False when it was already received (a retry)."""
     recorded = await session.scalar(
-        insert_unless_exists(session, CallEvent, unique="dedupe_key")
-        .values(
-            call_id=call.id if call else None,
-            source=source,
-            name=name,
-            call_sid=call_sid,
-            sequence_number=sequence_number,
-            dedupe_key=dedupe_key[:200],
-            payload=payload,
-        )
-        .returning(CallEvent.id)
+        _RECORD_EVENT[session.get_bind().dialect.name],
+        {
+            "call_id": call.id if call else None,
+            "source": source,
+            "name": name,
+            "call_sid": call_sid,
+            "sequence_number": sequence_number,
+            "dedupe_key": dedupe_key[:200],
+            "payload": payload,
+        },
     )
     return recorded is not None
 
