@@ -356,6 +356,21 @@ async def test_a_garbled_multipart_body_is_a_400(twilio: TwilioDouble, app: Fast
     assert await count(app, Call) == 0
 
 
+async def test_a_multipart_form_with_a_file_is_checked_like_any_other(
+    twilio: TwilioDouble, app: FastAPI
+) -> None:
+    """Not what Twilio sends, but a forged one must be a 403, never a crash."""
+    response = await twilio.client.post(
+        "/conference/connect/client",
+        data=twilio.voice_params(sid("CA")),
+        files={"Recording": ("a.wav", b"RIFF....", "audio/wav")},
+        headers={"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"},
+    )
+    assert response.status_code == 403
+    assert response.json()["error"] == "invalid_signature"
+    assert await count(app, Call) == 0
+
+
 async def test_status_callback_for_an_unknown_leg_is_a_404(twilio: TwilioDouble) -> None:
     response = await twilio.leg_status(999, sid("CA"), "ringing")
     assert response.status_code == 404
