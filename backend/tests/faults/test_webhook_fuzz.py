@@ -357,10 +357,25 @@ class Body:
 
 @st.composite
 def bodies(draw: st.DrawFn, start: list[tuple[str, str]]) -> Body:
-    kind = draw(st.sampled_from(["form"] * 6 + ["random form", "json", "text", "bytes", "none"]))
+    kinds = ["form"] * 6 + ["random form", "multipart", "json", "text", "bytes", "none"]
+    kind = draw(st.sampled_from(kinds))
     if kind in ("form", "random form"):
         pairs = draw(mutated_forms(start) if kind == "form" else st.lists(st.tuples(keys, values)))
         return Body(urlencode(pairs).encode(), "application/x-www-form-urlencoded", pairs)
+    if kind == "multipart":
+        # Not what Twilio sends; with a file part, the file cannot be signed as Twilio would.
+        pairs = draw(mutated_forms(start))
+        parts = [
+            f'--b\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+            for name, value in pairs
+        ]
+        if draw(st.booleans()):
+            parts.append(
+                b'--b\r\nContent-Disposition: form-data; name="Media"; filename="a.wav"\r\n'
+                b"Content-Type: audio/wav\r\n\r\nRIFF\r\n"
+            )
+        content = b"".join(parts) + b"--b--\r\n"
+        return Body(content, "multipart/form-data; boundary=b", pairs, exact=False)
     if kind == "json":
         return Body(json.dumps(dict(draw(mutated_forms(start)))).encode(), "application/json", [])
     if kind == "text":
