@@ -32,9 +32,8 @@ async def get(session: AsyncSession, agent_id: str) -> Agent | None:
     return await session.get(Agent, agent_id)
 
 
-async def list_with_activity(session: AsyncSession) -> Sequence[tuple[Agent, bool]]:
-    rows = await session.execute(select(Agent, _on_a_call()).order_by(Agent.id))
-    return [(agent, bool(on_call)) for agent, on_call in rows.all()]
+async def list_all(session: AsyncSession) -> Sequence[Agent]:
+    return list(await session.scalars(select(Agent).order_by(Agent.id)))
 
 
 _AVAILABILITY = type_coerce(Agent.availability, String)  # its value, as the directory shows it

@@ -130,4 +130,4 @@ async def remove_agent(session: AsyncSession, *, agent_id: str) -> None:
 
 
 async def list_agents(session: AsyncSession) -> Sequence[Agent]:
-    return [agent for agent, _ in await repository.list_with_activity(session)]
+    return await repository.list_all(session)
