@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -16,7 +18,10 @@ from tests.sse import EventReader, serve
 from tests.twilio import CUSTOMER_NUMBER, TwilioDouble
 from warm_transfer.agents.models import Agent, Availability
 from warm_transfer.agents.schemas import AgentOut
+from warm_transfer.calls.models import Call, CallLeg, LegRole
 from warm_transfer.db import utcnow
+from warm_transfer.events.bus import Changes, EventBus
+from warm_transfer.events.feed import SnapshotFeed
 
 
 @pytest.fixture
@@ -217,3 +222,40 @@ async def test_a_console_heard_from_again_after_the_grace_is_offered_the_waiting
         await twilio.drain()
     form, _, _ = twilio.dialed()
     assert (twilio.calls_create.calls.call_count, form["To"]) == (1, ["client:agent1"])
+
+
+async def test_a_changed_call_is_read_only_for_the_agents_watching_it(
+    app: FastAPI, agents: AgentFactory
+) -> None:
+    """A burst of customers mostly queues: calls no open stream's agent is on are not read (the
+    queue's event shows them); a call a watching agent is on still reaches that agent."""
+    for agent_id in ("agent1", "agent2"):
+        await agents.create(agent_id)
+    async with app.state.session_factory() as session, session.begin():
+        calls = [
+            Call(call_sid=sid, conference_name=sid, from_number=CUSTOMER_NUMBER, to_number="+1")
+            for sid in ("CA" + "1" * 32, "CA" + "2" * 32, "CA" + "3" * 32)
+        ]
+        session.add_all(calls)
+        await session.flush()
+        watched, unwatched, queued = calls
+        session.add_all(
+            CallLeg(call_id=call.id, role=LegRole.agent, agent_id=agent_id)
+            for call, agent_id in ((watched, "agent1"), (unwatched, "agent2"))
+        )
+    bus = EventBus()
+    feed = SnapshotFeed(bus=bus, sessions=app.state.read_session_factory, grace_seconds=60)
+    running = asyncio.create_task(feed.run())
+    try:
+        async with feed.watch("agent1") as inbox:
+            await asyncio.sleep(0)  # the feed subscribes to the bus
+            bus.publish(Changes(calls=frozenset(call.id for call in calls)))
+            update = await asyncio.wait_for(inbox.get(), 5)
+    finally:
+        running.cancel()
+    assert [call.agent_ids for call in update.calls] == [{"agent1"}]
+    [call_event] = [e for e in update.events_for("agent1") if e.event == "call"]
+    assert json.loads(call_event.raw_data or "")["call"]["id"] == watched.id
+    assert update.queue is not None
+    queue = json.loads(update.queue.raw_data or "")
+    assert [c["id"] for c in queue["calls"]] == [watched.id, unwatched.id, queued.id]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import Exists, Integer, Select, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -103,6 +103,20 @@ async def waiting(session: AsyncSession, *, limit: int) -> Sequence[Call]:
 async def with_details(session: AsyncSession, call_ids: Sequence[int]) -> Sequence[Call]:
     query = select(Call).where(Call.id.in_(call_ids)).options(*_WITH_DETAILS).order_by(Call.id)
     return list(await session.scalars(query))
+
+
+# Which agents have a leg on each of some calls: Core rows, no objects loaded.
+_AGENTS_ON = select(CallLeg.call_id, CallLeg.agent_id).where(
+    CallLeg.call_id.in_(bindparam("call_ids", expanding=True)), CallLeg.agent_id.is_not(None)
+)
+
+
+async def involving_any(
+    session: AsyncSession, call_ids: Sequence[int], agent_ids: Collection[str]
+) -> list[int]:
+    """Which of the calls any of the agents has a leg on, in id order."""
+    rows = await session.execute(_AGENTS_ON, {"call_ids": list(call_ids)})
+    return sorted({call_id for call_id, agent_id in rows if agent_id in agent_ids})
 
 
 async def live_involving(session: AsyncSession, agent_id: str) -> Sequence[Call]:

@@ -3,15 +3,20 @@
 Each batch of committed changes is read once (the changed calls, the queue, the directory),
 serialized once, and handed to every stream, which keeps the events for its agent. With a
 hundred consoles open, a webhook costs one snapshot read, not a hundred; changes that arrive
-while a read is under way are merged into the next one.
+while a read is under way are merged into the next one. A changed call is read only when an
+agent with a leg on it has a stream open: under a burst of customers, most calls just queue,
+concern no agent yet, and reach consoles only in the queue's event.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
+from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from fastapi.sse import ServerSentEvent
@@ -67,6 +72,19 @@ class SnapshotFeed(Fanout[Update]):
         self._sessions = sessions
         self._grace_seconds = grace_seconds
         self.reads = 0  # snapshot reads so far: one per batch of changes, however many streams
+        self._watching: Counter[str] = Counter()  # agents with a stream open: how many each
+
+    @contextlib.asynccontextmanager
+    async def watch(self, agent_id: str) -> AsyncIterator[asyncio.Queue[Update]]:
+        """An inbox of updates for a stream of `agent_id`'s events."""
+        self._watching[agent_id] += 1
+        try:
+            async with self.subscribe() as inbox:
+                yield inbox
+        finally:
+            self._watching[agent_id] -= 1
+            if not self._watching[agent_id]:
+                del self._watching[agent_id]
 
     async def run(self) -> None:
         last_read = -math.inf
@@ -78,23 +96,27 @@ class SnapshotFeed(Fanout[Update]):
                 await asyncio.sleep(last_read + self._min_read_interval - time.monotonic())
                 while not changes_inbox.empty():
                     changes = changes | changes_inbox.get_nowait()
+                # A stream opened from here on reads a snapshot of its own, later than this
+                # read, and skips it: the agents watching now are all this read is for.
                 read_at = last_read = time.monotonic()
+                watching = frozenset(self._watching)
                 self.reads += 1
                 try:
-                    update = await self._read(changes, read_at=read_at)
+                    update = await self._read(changes, read_at=read_at, watching=watching)
                 except Exception:
                     logger.exception("reading changes for the event streams failed")
                     update = Update(read_at=read_at, resync=True)
                 self.publish(update)
 
-    async def _read(self, changes: Changes, *, read_at: float) -> Update:
+    async def _read(self, changes: Changes, *, read_at: float, watching: frozenset[str]) -> Update:
         if changes.resync:
             return Update(read_at=read_at, resync=True)
         async with self._sessions() as session:
             changed_calls: tuple[AgentCall, ...] = ()
             queue = directory = None
             if changes.calls:
-                rows = await calls.with_details(session, sorted(changes.calls))
+                watched = await calls.involving_any(session, list(changes.calls), watching)
+                rows = await calls.with_details(session, watched) if watched else ()
                 changed_calls = tuple(
                     AgentCall(
                         frozenset(leg.agent_id for leg in call.legs if leg.agent_id is not None),

@@ -85,7 +85,7 @@ async def events(
     readers = request.app.state.read_session_factory
     grace = settings.presence_grace_seconds
     sequence = 0
-    async with feed.subscribe() as inbox:
+    async with feed.watch(agent_id) as inbox:
         async with sessions() as session, session.begin():
             await agents.console_connected(session, agent_id=agent_id, voice=voice)
         read_at = time.monotonic()
