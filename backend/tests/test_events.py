@@ -20,7 +20,7 @@ from warm_transfer.agents.models import Agent, Availability
 from warm_transfer.agents.schemas import AgentOut
 from warm_transfer.calls.models import Call, CallLeg, LegRole
 from warm_transfer.db import utcnow
-from warm_transfer.events.bus import Changes, EventBus
+from warm_transfer.events.bus import INBOX_SIZE, Changes, EventBus
 from warm_transfer.events.feed import SnapshotFeed
 
 
@@ -259,3 +259,15 @@ async def test_a_changed_call_is_read_only_for_the_agents_watching_it(
     assert update.queue is not None
     queue = json.loads(update.queue.raw_data or "")
     assert [c["id"] for c in queue["calls"]] == [watched.id, unwatched.id, queued.id]
+
+
+async def test_a_backlog_of_change_notices_folds_into_one_naming_them_all() -> None:
+    """A reader behind under a burst of commits reads each changed call once; no stream has to
+    start over (which re-read everything for every console, and made the burst worse)."""
+    bus = EventBus()
+    async with bus.subscribe() as inbox:
+        for call_id in range(1, INBOX_SIZE + 2):
+            bus.publish(Changes(calls=frozenset({call_id}), agents=call_id == 7))
+        assert inbox.qsize() == 1
+        backlog = inbox.get_nowait()
+    assert backlog == Changes(calls=frozenset(range(1, INBOX_SIZE + 2)), agents=True)

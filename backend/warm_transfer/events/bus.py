@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import operator
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
+from functools import reduce
 from itertools import chain
 from typing import Any, Generic, TypeVar
 
@@ -60,9 +62,10 @@ T = TypeVar("T")
 
 class Fanout(Generic[T]):
     """Every published item to every subscriber's bounded inbox; an inbox that fills up (a
-    subscriber this far behind) is emptied and given `overflowed(item)`: start over afresh."""
+    subscriber this far behind) is emptied and given `overflowed(items)`, one item standing
+    for all it held and the new one."""
 
-    def __init__(self, *, overflowed: Callable[[T], T]) -> None:
+    def __init__(self, *, overflowed: Callable[[list[T]], T]) -> None:
         self._inboxes: set[asyncio.Queue[T]] = set()
         self._overflowed = overflowed
 
@@ -71,9 +74,8 @@ class Fanout(Generic[T]):
             try:
                 inbox.put_nowait(item)
             except asyncio.QueueFull:
-                while not inbox.empty():
-                    inbox.get_nowait()
-                inbox.put_nowait(self._overflowed(item))
+                held = [inbox.get_nowait() for _ in range(inbox.qsize())]
+                inbox.put_nowait(self._overflowed([*held, item]))
 
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[T]]:
@@ -94,7 +96,10 @@ class EventBus(Fanout[Changes]):
     and come back, from every replica, to `publish`."""
 
     def __init__(self) -> None:
-        super().__init__(overflowed=lambda changes: RESYNC | changes)
+        # Notices name what changed, so a backlog folds into one that names it all: a reader
+        # behind under a burst of commits reads everything once, instead of every stream
+        # starting over (which made the burst worse).
+        super().__init__(overflowed=lambda backlog: reduce(operator.or_, backlog))
         self.relay: Callable[[Changes], None] | None = None
 
     def watch(self, sessions: async_sessionmaker[AsyncSession]) -> None:

@@ -66,7 +66,9 @@ class SnapshotFeed(Fanout[Update]):
         min_read_interval: float = MIN_READ_INTERVAL,
     ) -> None:
         # A stream this far behind starts over from a fresh read of its own.
-        super().__init__(overflowed=lambda update: Update(read_at=update.read_at, resync=True))
+        super().__init__(
+            overflowed=lambda backlog: Update(read_at=backlog[-1].read_at, resync=True)
+        )
         self._bus = bus
         self._min_read_interval = min_read_interval
         self._sessions = sessions
