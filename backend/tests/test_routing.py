@@ -73,6 +73,27 @@ async def test_the_longest_idle_available_agent_is_offered_first(
     assert await dialed_agents(twilio) == ["client:agent2"]
 
 
+async def test_an_agent_whose_call_ended_is_idle_from_then_and_waits_behind_the_others(
+    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
+) -> None:
+    """agent1 has been idle longest and takes the first call; once it ends, agent1's idle time
+    starts over, so the next call goes to agent2, idle for a minute all along."""
+    for agent_id in ("agent1", "agent2"):
+        await agents.create(agent_id)
+    await idle_for(app, {"agent1": 30, "agent2": 1})
+    customer_sid, _, _ = await twilio.connected_call()
+    assert await dialed_agents(twilio) == ["client:agent1"]
+    await twilio.conference(customer_sid, "conference-end", CallSidEndingConference=customer_sid)
+    await twilio.drain()
+    async with app.state.session_factory() as session:
+        idle = dict((await session.execute(select(Agent.id, Agent.idle_since))).all())
+    assert idle["agent1"] > idle["agent2"] + timedelta(seconds=59)
+
+    await twilio.customer_calls()
+    await twilio.drain()
+    assert await dialed_agents(twilio) == ["client:agent1", "client:agent2"]
+
+
 async def test_waiting_calls_are_offered_as_a_batch_oldest_call_to_longest_idle_agent(
     twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
 ) -> None:

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Exists,
     Integer,
     String,
+    Table,
     bindparam,
     case,
     exists,
@@ -129,9 +130,20 @@ async def touch(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+# Core, built once: every call's end runs it, and the ORM's UPDATE path (a flush first, then
+# matching the agent among the session's objects) cost several times the statement. Only SQL
+# reads idle_since (routing's order), so an Agent loaded in the session may keep the old value.
+_AGENTS = cast(Table, Agent.__table__)
+_MARK_IDLE = (
+    update(_AGENTS)
+    .where(_AGENTS.c.id == bindparam("agent_id"))
+    .values(idle_since=bindparam("since", type_=_AGENTS.c.idle_since.type))
+)
+
+
 async def mark_idle(session: AsyncSession, agent_id: str, *, since: datetime) -> None:
     """Restart the agent's idle time without loading the row (every call's end does this)."""
-    await session.execute(update(Agent).where(Agent.id == agent_id).values(idle_since=since))
+    await session.execute(_MARK_IDLE, {"agent_id": agent_id, "since": since})
 
 
 def add(session: AsyncSession, agent: Agent) -> None:
