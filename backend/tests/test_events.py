@@ -7,6 +7,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -150,6 +151,24 @@ async def test_others_see_availability_change_and_waiting_calls(
         queue = await events.until("queue", lambda d: bool(d["calls"]))
     assert queue.data["calls"][0]["from_number"] == CUSTOMER_NUMBER
     assert queue.data["calls"][0]["status"] == "queued"
+
+
+async def test_others_see_an_agent_busy_once_offered_a_call_and_free_after_it(
+    server: str, agents: AgentFactory, twilio: TwilioDouble
+) -> None:
+    await agents.create("agent1")
+    await agents.create("agent2", availability=Availability.away)
+
+    def presence_of_agent1(is_: str) -> Any:
+        return lambda d: {a["id"]: a["presence"] for a in d["agents"]}["agent1"] == is_
+
+    async with stream(server, agents, "agent2") as events:
+        await events.until("directory", presence_of_agent1("available"))
+        _, customer_sid = await twilio.customer_calls()
+        await twilio.route()  # offered (the dial not even sent yet): agent1 is taken
+        await events.until("directory", presence_of_agent1("busy"))
+        await twilio.conference(customer_sid, "conference-end")
+        await events.until("directory", presence_of_agent1("available"))
 
 
 async def test_a_change_is_read_once_however_many_streams_are_open(

@@ -115,10 +115,12 @@ class EventBus(Fanout[Changes]):
             (self.relay or self.publish)(changes)
 
 
-def note_changes(session: AsyncSession, *, calls: Iterable[int]) -> None:
-    """Changes the ORM does not see (Core statements): announced with the rest on commit."""
+def note_changes(session: AsyncSession, *, calls: Iterable[int], agents: bool = False) -> None:
+    """Changes the ORM does not see (Core statements): announced with the rest on commit.
+    `agents`: an agent's presence may have changed (an agent leg began or ended)."""
     collected: _Collected = session.info.setdefault(_PENDING, _Collected())
     collected.calls.update(calls)
+    collected.agents = collected.agents or agents
 
 
 def _collect(session: Session, _context: Any) -> None:

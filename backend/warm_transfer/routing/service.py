@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from warm_transfer.agents import repository as agents
 from warm_transfer.agents.models import Agent
@@ -16,6 +18,7 @@ from warm_transfer.agents.presence import online_since
 from warm_transfer.calls import repository as calls
 from warm_transfer.calls.models import Call, CallLeg, CallStatus, LegRole, LegStatus
 from warm_transfer.db import utcnow
+from warm_transfer.events.bus import note_changes
 from warm_transfer.telephony.voice import Voice
 
 logger = logging.getLogger(__name__)
@@ -53,46 +56,69 @@ async def _take_routing_turn(session: AsyncSession) -> None:
         session.info["routing_turn"] = transaction
 
 
-def _agent_leg(call: Call, agent_id: str) -> CallLeg:
-    return CallLeg(
-        call_id=call.id,
-        role=LegRole.agent,
-        agent_id=agent_id,
-        status=LegStatus.dialing,
-        active_agent_id=agent_id,
+# An offer's writes, on the tables and built once: every offer runs them, and the ORM's flush
+# of new legs and changed calls cost several times the statements.
+_LEGS = cast(Table, CallLeg.__table__)
+_CALLS = cast(Table, Call.__table__)
+_NEW_AGENT_LEGS = insert(_LEGS).returning(_LEGS.c.id, sort_by_parameter_order=True)
+_RINGING = (
+    update(_CALLS)
+    .where(_CALLS.c.id.in_(bindparam("call_ids", expanding=True)))
+    .values(status=CallStatus.ringing)
+)
+
+
+def _agent_leg(call: Call, agent_id: str) -> dict[str, Any]:
+    return {
+        "call_id": call.id,
+        "role": LegRole.agent,
+        "agent_id": agent_id,
+        "status": LegStatus.dialing,
+        "active_agent_id": agent_id,
         # The only agent on the call ends it by leaving (DESIGN §5.6).
-        end_conference_on_exit=True,
-    )
+        "end_conference_on_exit": True,
+    }
 
 
-def _offered(session: AsyncSession, *, call: Call, leg: CallLeg, voice: Voice) -> None:
-    """The offer's leg is stored: the call rings, and its dial is a durable job."""
-    call.status = CallStatus.ringing
-    voice.jobs.enqueue(session, kind=DIAL_AGENT, payload={"leg_id": leg.id})
-    logger.info("offering call %s to agent %s", call.id, leg.agent_id)
+async def _offer(
+    session: AsyncSession, *, pairs: Sequence[tuple[Call, str]], voice: Voice
+) -> list[int]:
+    """Offer each call to its agent: the legs (in one statement: on PostgreSQL each is a round
+    trip), the calls ringing, a durable dial job each; the legs' ids. Raises IntegrityError,
+    nothing written, when another transaction (another replica) offered one of the agents a
+    call first."""
+    async with session.begin_nested():
+        rows = await session.execute(
+            _NEW_AGENT_LEGS, [_agent_leg(call, agent_id) for call, agent_id in pairs]
+        )
+        leg_ids = list(rows.scalars())
+    await session.execute(_RINGING, {"call_ids": [call.id for call, _ in pairs]})
+    for (call, agent_id), leg_id in zip(pairs, leg_ids, strict=True):
+        set_committed_value(call, "status", CallStatus.ringing)  # as the UPDATE just left it
+        voice.jobs.enqueue(session, kind=DIAL_AGENT, payload={"leg_id": leg_id})
+        logger.info("offering call %s to agent %s", call.id, agent_id)
+    note_changes(session, calls=[call.id for call, _ in pairs], agents=True)
+    return leg_ids
 
 
 async def offer_call(
     session: AsyncSession, *, call: Call, voice: Voice, exclude: Sequence[str] = ()
-) -> CallLeg | None:
-    """Offer `call` to the next free agent (a leg plus a durable dial job), or leave it queued."""
+) -> int | None:
+    """Offer `call` to the next free agent (a leg plus a durable dial job), or leave it queued;
+    the offer's leg id."""
     if call.status is CallStatus.completed:
         return None
     await _take_routing_turn(session)
     tried = list(exclude)
     since = online_since(voice.settings.presence_grace_seconds)
     while agent := await agents.next_free_agent(session, online_since=since, exclude=tried):
-        leg = _agent_leg(call, agent.id)
         try:
-            async with session.begin_nested():
-                session.add(leg)
-                await session.flush()
+            [leg_id] = await _offer(session, pairs=[(call, agent.id)], voice=voice)
         except IntegrityError:
             # Another transaction (another replica) offered this agent a call first.
             tried.append(agent.id)
             continue
-        _offered(session, call=call, leg=leg, voice=voice)
-        return leg
+        return leg_id
     call.status = CallStatus.queued
     return None
 
@@ -123,13 +149,9 @@ async def offer_waiting_calls(session: AsyncSession, *, voice: Voice) -> int:
 async def _offer_pairs(
     session: AsyncSession, *, pairs: Sequence[tuple[Call, Agent]], voice: Voice
 ) -> int:
-    """Offer each call to its agent, the legs stored in one statement (on PostgreSQL each
-    statement is a round trip); returns how many were offered."""
-    legs = [_agent_leg(call, agent.id) for call, agent in pairs]
+    """Offer each call to its agent, all at once; returns how many were offered."""
     try:
-        async with session.begin_nested():
-            session.add_all(legs)
-            await session.flush()
+        await _offer(session, pairs=[(call, agent.id) for call, agent in pairs], voice=voice)
     except IntegrityError:
         # Another replica offered one of these agents a call meanwhile: one call at a time.
         offered = 0
@@ -138,8 +160,6 @@ async def _offer_pairs(
                 break
             offered += 1
         return offered
-    for (call, _), leg in zip(pairs, legs, strict=True):
-        _offered(session, call=call, leg=leg, voice=voice)
     return len(pairs)
 
 
