@@ -61,7 +61,6 @@ class Call(Base):
         ForeignKey("agents.id", ondelete="SET NULL"), index=True
     )
     # Highest conference-event SequenceNumber applied, so late, out-of-order events are recognised.
-    conference_sequence: Mapped[int] = mapped_column(default=0)
     ended_by: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     answered_at: Mapped[datetime | None]

@@ -282,8 +282,8 @@ async def apply_conference_event(
     )
     if not fresh:
         return
-    call.conference_sid = call.conference_sid or conference_sid
-    call.conference_sequence = max(call.conference_sequence, sequence_number)
+    if call.conference_sid is None:  # set once: assigning it again would put the call in the flush
+        call.conference_sid = conference_sid
     leg = repository.leg_by_sid(call, call_sid)
     if event == "participant-join" and leg is not None:
         await _on_join(session, call=call, leg=leg, voice=voice)
