@@ -8,6 +8,7 @@ from sqlalchemy import (
     ColumnElement,
     Exists,
     Integer,
+    Select,
     String,
     Table,
     bindparam,
@@ -86,8 +87,10 @@ _FREE = (
     Agent.last_seen_at >= bindparam(ONLINE_SINCE),
     ~_on_a_call(),
 )
-# Whether an agent is free, locked by another transaction or not (a clause to select).
+# Whether an agent is free, locked by another transaction or not (a clause to select); the
+# free agents' ids (a select).
 ANY_FREE: Exists = exists().where(*_FREE)
+FREE: Select[str] = select(Agent.id).where(*_FREE)
 _FREE_AGENTS = (
     select(Agent)
     .where(*_FREE)

@@ -62,9 +62,9 @@ _LEGS_BY_ID = (
     .where(CallLeg.id.in_(bindparam("leg_ids", expanding=True)))
     .options(joinedload(CallLeg.call))
 )
-# Whether a call waits for an agent, locked by another transaction or not (a clause); the
-# second, one recorded before the `created_before` parameter.
-ANY_WAITING: Exists = exists().where(Call.status == CallStatus.queued)
+# The calls waiting for an agent, locked by another transaction or not (a select of their ids);
+# whether one recorded before the `created_before` parameter waits (a clause).
+WAITING: Select[int] = select(Call.id).where(Call.status == CallStatus.queued)
 CREATED_BEFORE = "created_before"
 ANY_WAITING_BEFORE: Exists = exists().where(
     Call.status == CallStatus.queued, Call.created_at < bindparam(CREATED_BEFORE)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import ScalarSelect, Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -26,8 +26,14 @@ logger = logging.getLogger(__name__)
 DIAL_AGENT = "dial_agent"
 OFFER_WAITING_CALLS = "offer_waiting_calls"
 WAITING_BATCH = 20  # waiting calls read at a time
-# Whether a call waits and an agent is free (before a pass, whether it has anything to do).
-_ANYTHING_TO_PAIR = select(calls.ANY_WAITING & agents.ANY_FREE)
+
+
+def _count_up_to_a_batch(query: Select[Any]) -> ScalarSelect[int]:
+    return select(func.count()).select_from(query.limit(WAITING_BATCH).subquery()).scalar_subquery()
+
+
+# How many calls wait and how many agents are free, each counted no further than a batch.
+_PAIRABLE = select(_count_up_to_a_batch(calls.WAITING), _count_up_to_a_batch(agents.FREE))
 # After it, whether a call that waited before it began and a free agent are still apart.
 _LEFT_APART = select(calls.ANY_WAITING_BEFORE & agents.ANY_FREE)
 # How soon to look again at a call and an agent that row locks kept apart (the locks are short).
@@ -127,21 +133,27 @@ async def offer_waiting_calls(session: AsyncSession, *, voice: Voice) -> int:
     """Offer waiting calls, oldest first, to the free agents, longest idle first, for as long as
     there are both; returns how many were offered.
 
-    One statement first asks whether a call waits and an agent is free: mostly one or the other
-    is not (a quiet queue, or every agent busy under load), and then that is the whole pass."""
+    One statement first counts both: mostly one or the other is none (a quiet queue, or every
+    agent busy under load), and then that is the whole pass. Otherwise the pass reads (and on
+    PostgreSQL locks) only as many calls and agents as can be paired: a call's end frees one
+    agent, and reading twenty waiting calls for it locked nineteen for nothing."""
     await _take_routing_turn(session)
     started = utcnow()
     since = online_since(voice.settings.presence_grace_seconds)
-    if not await session.scalar(_ANYTHING_TO_PAIR, {agents.ONLINE_SINCE: since}):
+    counts = {agents.ONLINE_SINCE: since}
+    pairable = min((await session.execute(_PAIRABLE, counts)).one())
+    if not pairable:
         return 0
     offered = 0
-    while waiting := await calls.oldest_waiting(session, limit=WAITING_BATCH):
-        free = await agents.free_agents(session, online_since=since, limit=len(waiting))
+    while pairable:
+        waiting = await calls.oldest_waiting(session, limit=pairable)
+        free = await agents.free_agents(session, online_since=since, limit=pairable)
         pairs = list(zip(waiting, free, strict=False))
         if pairs:
             offered += await _offer_pairs(session, pairs=pairs, voice=voice)
-        if len(free) < len(waiting) or len(waiting) < WAITING_BATCH:
-            break  # out of free agents or of waiting calls
+        if len(pairs) < pairable or pairable < WAITING_BATCH:
+            break  # all there were are paired, or the rest are locked by other transactions
+        pairable = min((await session.execute(_PAIRABLE, counts)).one())
     await _look_again_if_locked_out(session, voice=voice, since=since, started=started)
     return offered
 
