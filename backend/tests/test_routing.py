@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event, select, update
 
-from tests.conftest import make_settings
+from tests.conftest import TEST_DATABASE_URL, make_settings
 from tests.factories import AgentFactory
 from tests.twilio import TwilioDouble, form_of
 from warm_transfer.agents import service as agents_service
@@ -23,6 +23,7 @@ from warm_transfer.calls.models import Call, CallLeg, CallStatus, LegStatus
 from warm_transfer.db import utcnow
 from warm_transfer.jobs.models import Job, JobStatus
 from warm_transfer.main import create_app
+from warm_transfer.routing.service import offer_waiting_calls
 
 
 async def dialed_agents(twilio: TwilioDouble) -> list[str]:
@@ -92,6 +93,29 @@ async def test_an_agent_whose_call_ended_is_idle_from_then_and_waits_behind_the_
     await twilio.customer_calls()
     await twilio.drain()
     assert await dialed_agents(twilio) == ["client:agent1", "client:agent2"]
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="row locks: PostgreSQL only")
+async def test_a_pass_for_one_free_agent_leaves_the_other_waiting_calls_unlocked(
+    twilio: TwilioDouble, agents: AgentFactory, app: FastAPI
+) -> None:
+    """One agent frees up while five calls wait: the pass offers the oldest and locks no other,
+    so their own callbacks (the customer joining, hanging up) do not wait for it to commit."""
+    await agents.create("agent1", availability=Availability.away)
+    sids = [(await twilio.customer_calls())[1] for _ in range(5)]
+    await twilio.route()
+    await idle_for(app, {"agent1": 5}, availability=Availability.available)
+    async with app.state.session_factory() as routing, routing.begin():
+        assert await offer_waiting_calls(routing, voice=app.state.voice) == 1
+        async with app.state.engine.connect() as callback:
+            for call_sid in sids[1:]:  # held by the uncommitted pass, this would fail at once
+                await callback.execute(
+                    select(Call.id).where(Call.call_sid == call_sid).with_for_update(nowait=True)
+                )
+    assert [await status_of(app, call_sid) for call_sid in sids] == [
+        CallStatus.ringing,
+        *[CallStatus.queued] * 4,
+    ]
 
 
 async def test_waiting_calls_are_offered_as_a_batch_oldest_call_to_longest_idle_agent(
