@@ -108,3 +108,37 @@ async def test_a_job_added_for_later_runs_when_due_without_waiting_for_a_poll(
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
         await worker.close()
+
+
+async def test_a_job_with_nothing_left_to_do_ends_done_and_one_nobody_handles_fails(
+    app: FastAPI,
+) -> None:
+    """`prepare` finding nothing to do (an offer withdrawn before its dial) ends the job as done,
+    unperformed; a kind no handler knows fails, saying so. The others run."""
+
+    class SkipsOdd(Recorder):
+        async def prepare(self, session: Any, payloads: list[dict[str, Any]]) -> list[int | None]:
+            return [n if (n := int(payload["n"])) % 2 == 0 else None for payload in payloads]
+
+    recorder = SkipsOdd()
+    worker = JobWorker(
+        session_factory=app.state.session_factory,
+        queue=JobQueue(),
+        handlers={"record": recorder},
+        poll_interval=3600,
+    )
+    async with app.state.session_factory() as session, session.begin():
+        session.add_all(Job(kind="record", payload={"n": n}) for n in (1, 2, 3))
+        session.add(Job(kind="retired", payload={}))
+    await worker.drain()
+
+    assert recorder.performed == [2]
+    async with app.state.session_factory() as session:
+        jobs = (await session.scalars(select(Job).order_by(Job.id))).all()
+    assert [(job.status, job.attempts, job.last_error) for job in jobs] == [
+        (JobStatus.done, 1, None),
+        (JobStatus.done, 1, None),
+        (JobStatus.done, 1, None),
+        (JobStatus.failed, 1, "no handler for 'retired'"),
+    ]
+    assert all(job.finished_at is not None for job in jobs)

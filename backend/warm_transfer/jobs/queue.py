@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Integer, Table, bindparam, event, select, update
+from sqlalchemy import BindParameter, Integer, Table, bindparam, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -27,24 +27,41 @@ from warm_transfer.telephony.gateway import TelephonyError
 logger = logging.getLogger(__name__)
 
 
-# The jobs due, oldest first, each claimed by one worker, and a job's end. Built once: the
-# worker runs them for every call, and building a statement costs more than SQLite running it.
+# The jobs due, oldest first, each claimed by one worker; a claim; jobs' end. Built once, on
+# the table, not the mapped class: the worker runs them for every call, no job object is needed,
+# and the ORM's loading and flushing of jobs cost several times the statements.
+_JOBS = cast(Table, Job.__table__)
+_JOB_IDS: BindParameter[list[int]] = bindparam("job_ids", expanding=True)
 _DUE = (
-    select(Job)
-    .where(Job.status == JobStatus.pending, Job.run_after <= bindparam("now"))
-    .order_by(Job.id)
+    select(_JOBS.c.id, _JOBS.c.kind, _JOBS.c.payload)
+    .where(_JOBS.c.status == JobStatus.pending, _JOBS.c.run_after <= bindparam("now"))
+    .order_by(_JOBS.c.id)
     .limit(bindparam("limit", type_=Integer))
     .with_for_update(skip_locked=True)
 )
-# On the table, not the mapped class: no job object is loaded where it runs, and the ORM's path
-# for an UPDATE (a flush first, the session's objects brought in line after) costs more than it.
-_JOBS = cast(Table, Job.__table__)
-_DONE = (
+_CLAIMED = (
     update(_JOBS)
-    .where(_JOBS.c.id == bindparam("job_id"))
-    .values(status=JobStatus.done, finished_at=bindparam("finished_at"), last_error=None)
+    .where(_JOBS.c.id.in_(_JOB_IDS))
+    .values(status=JobStatus.running, claimed_at=bindparam("now"), attempts=_JOBS.c.attempts + 1)
+)
+_ENDED = (
+    update(_JOBS)
+    .where(_JOBS.c.id.in_(_JOB_IDS))
+    .values(status=bindparam("status"), finished_at=bindparam("now"), last_error=bindparam("error"))
 )
 _FIRST_DUE = "first_job_due"  # session.info: when the earliest job the transaction adds is due
+
+
+async def _end(
+    session: AsyncSession,
+    job_ids: Sequence[int],
+    *,
+    status: JobStatus,
+    error: str | None,
+    now: datetime,
+) -> None:
+    params = {"job_ids": list(job_ids), "status": status, "error": error, "now": now}
+    await session.execute(_ENDED, params)
 
 
 class JobQueue:
@@ -197,27 +214,30 @@ class JobWorker:
             await asyncio.gather(*self._running, return_exceptions=True)
 
     async def _claim(self, *, limit: int) -> list[tuple[int, str, dict[str, Any], Any]]:
-        claimed = []
         async with self._sessions() as session, session.begin():
-            jobs = list(await session.scalars(_DUE, {"now": utcnow(), "limit": limit}))
+            now = utcnow()
+            due = (await session.execute(_DUE, {"now": now, "limit": limit})).all()
+            if not due:
+                return []
             prepared_for: dict[int, Any] = {}
-            for kind in {job.kind for job in jobs}:
+            for kind in {job.kind for job in due}:
                 if handler := self._handlers.get(kind):
-                    batch = [job for job in jobs if job.kind == kind]
+                    batch = [job for job in due if job.kind == kind]
                     found = await handler.prepare(session, [job.payload for job in batch])
                     prepared_for.update(zip((job.id for job in batch), found, strict=True))
-            for job in jobs:
-                job.status = JobStatus.running
-                job.claimed_at = utcnow()
-                job.attempts += 1
-                handler = self._handlers.get(job.kind)
-                prepared = prepared_for.get(job.id)
-                if prepared is None:
-                    job.status = JobStatus.done if handler else JobStatus.failed
-                    job.finished_at = utcnow()
-                    job.last_error = None if handler else f"no handler for {job.kind!r}"
-                    continue
-                claimed.append((job.id, job.kind, dict(job.payload), prepared))
+            await session.execute(_CLAIMED, {"job_ids": [job.id for job in due], "now": now})
+            claimed = []
+            ended: dict[tuple[JobStatus, str | None], list[int]] = {}
+            for job in due:
+                if (prepared := prepared_for.get(job.id)) is not None:
+                    claimed.append((job.id, job.kind, dict(job.payload), prepared))
+                elif job.kind in self._handlers:  # nothing left to do: the offer was withdrawn
+                    ended.setdefault((JobStatus.done, None), []).append(job.id)
+                else:
+                    unknown = (JobStatus.failed, f"no handler for {job.kind!r}")
+                    ended.setdefault(unknown, []).append(job.id)
+            for (status, error), job_ids in ended.items():
+                await _end(session, job_ids, status=status, error=error, now=now)
         return claimed
 
     async def _finish(self, job_id: int, kind: str, payload: dict[str, Any], prepared: Any) -> None:
@@ -233,7 +253,7 @@ class JobWorker:
             return
         async with self._sessions() as session, session.begin():
             await handler.succeeded(session, payload, prepared, result)
-            await session.execute(_DONE, {"job_id": job_id, "finished_at": utcnow()})
+            await _end(session, [job_id], status=JobStatus.done, error=None, now=utcnow())
 
     async def _record_failure(
         self, job_id: int, handler: JobHandler, payload: dict[str, Any], exc: Exception
