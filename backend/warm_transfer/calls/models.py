@@ -60,7 +60,6 @@ class Call(Base):
     owner_agent_id: Mapped[str | None] = mapped_column(
         ForeignKey("agents.id", ondelete="SET NULL"), index=True
     )
-    # Highest conference-event SequenceNumber applied, so late, out-of-order events are recognised.
     ended_by: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     answered_at: Mapped[datetime | None]

@@ -231,7 +231,7 @@ class JobWorker:
             for job in due:
                 if (prepared := prepared_for.get(job.id)) is not None:
                     claimed.append((job.id, job.kind, dict(job.payload), prepared))
-                elif job.kind in self._handlers:  # nothing left to do: the offer was withdrawn
+                elif job.kind in self._handlers:  # nothing left to do (a dial's offer withdrawn)
                     ended.setdefault((JobStatus.done, None), []).append(job.id)
                 else:
                     unknown = (JobStatus.failed, f"no handler for {job.kind!r}")
