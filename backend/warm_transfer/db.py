@@ -180,19 +180,19 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def insert_unless_exists(
-    table: Table, *, unique: str, returning: ColumnElement[Any]
-) -> dict[str, ReturningInsert[tuple[Any]]]:
+    table: Table, *returning: ColumnElement[Any], unique: str
+) -> dict[str, ReturningInsert[Any]]:
     """`INSERT … ON CONFLICT (unique) DO NOTHING RETURNING …` for each dialect, by name: one
-    round trip where a check, a savepoint and the insert would take four; the returned value is
-    None when the row was there already. Built once, the row's values given at execution:
-    building a statement around its values costs more than running it."""
+    round trip where a check, a savepoint and the insert would take four; a row that conflicts
+    returns nothing. Built once, the rows' values given at execution: building a statement
+    around its values costs more than running it."""
     return {
         "postgresql": postgresql.insert(table)
         .on_conflict_do_nothing(index_elements=[unique])
-        .returning(returning),
+        .returning(*returning),
         "sqlite": sqlite.insert(table)
         .on_conflict_do_nothing(index_elements=[unique])
-        .returning(returning),
+        .returning(*returning),
     }
 
 

@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 # A callback on the call's timeline, unless a retry of one already there.
 _EVENTS = cast(Table, CallEvent.__table__)
-_RECORD_EVENT = insert_unless_exists(_EVENTS, unique="dedupe_key", returning=_EVENTS.c.id)
+_RECORD_EVENT = insert_unless_exists(_EVENTS, _EVENTS.c.id, unique="dedupe_key")
 
 # Twilio's CallStatus values, as our leg states.
 _LEG_STATUS = {

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ScalarSelect, Select, Table, bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ScalarSelect, Select, Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -17,7 +16,7 @@ from warm_transfer.agents.models import Agent
 from warm_transfer.agents.presence import online_since
 from warm_transfer.calls import repository as calls
 from warm_transfer.calls.models import Call, CallLeg, CallStatus, LegRole, LegStatus
-from warm_transfer.db import utcnow
+from warm_transfer.db import insert_unless_exists, utcnow
 from warm_transfer.events.bus import note_changes
 from warm_transfer.telephony.voice import Voice
 
@@ -63,10 +62,14 @@ async def _take_routing_turn(session: AsyncSession) -> None:
 
 
 # An offer's writes, on the tables and built once: every offer runs them, and the ORM's flush
-# of new legs and changed calls cost several times the statements.
+# of new legs and changed calls cost several times the statements. A leg for an agent another
+# transaction (another replica) has just offered a call is not stored (an agent's active leg is
+# unique): no savepoint to wrap the insert in, and no error to recover from.
 _LEGS = cast(Table, CallLeg.__table__)
 _CALLS = cast(Table, Call.__table__)
-_NEW_AGENT_LEGS = insert(_LEGS).returning(_LEGS.c.id, sort_by_parameter_order=True)
+_NEW_AGENT_LEGS = insert_unless_exists(
+    _LEGS, _LEGS.c.call_id, _LEGS.c.id, unique=_LEGS.c.active_agent_id.name
+)
 _RINGING = (
     update(_CALLS)
     .where(_CALLS.c.id.in_(bindparam("call_ids", expanding=True)))
@@ -88,22 +91,24 @@ def _agent_leg(call: Call, agent_id: str) -> dict[str, Any]:
 
 async def _offer(
     session: AsyncSession, *, pairs: Sequence[tuple[Call, str]], voice: Voice
-) -> list[int]:
+) -> dict[int, int]:
     """Offer each call to its agent: the legs (in one statement: on PostgreSQL each is a round
-    trip), the calls ringing, a durable dial job each; the legs' ids. Raises IntegrityError,
-    nothing written, when another transaction (another replica) offered one of the agents a
-    call first."""
-    async with session.begin_nested():
-        rows = await session.execute(
-            _NEW_AGENT_LEGS, [_agent_leg(call, agent_id) for call, agent_id in pairs]
-        )
-        leg_ids = list(rows.scalars())
-    await session.execute(_RINGING, {"call_ids": [call.id for call, _ in pairs]})
-    for (call, agent_id), leg_id in zip(pairs, leg_ids, strict=True):
+    trip), the calls ringing, a durable dial job each; the new legs' ids by call id. A call
+    whose agent another transaction (another replica) offered a call first is left as it was."""
+    insert_legs = _NEW_AGENT_LEGS[session.get_bind().dialect.name]
+    rows = await session.execute(
+        insert_legs, [_agent_leg(call, agent_id) for call, agent_id in pairs]
+    )
+    leg_ids: dict[int, int] = {call_id: leg_id for call_id, leg_id in rows}
+    offered = [(call, agent_id) for call, agent_id in pairs if call.id in leg_ids]
+    if not offered:
+        return leg_ids
+    await session.execute(_RINGING, {"call_ids": [call.id for call, _ in offered]})
+    for call, agent_id in offered:
         set_committed_value(call, "status", CallStatus.ringing)  # as the UPDATE just left it
-        voice.jobs.enqueue(session, kind=DIAL_AGENT, payload={"leg_id": leg_id})
+        voice.jobs.enqueue(session, kind=DIAL_AGENT, payload={"leg_id": leg_ids[call.id]})
         logger.info("offering call %s to agent %s", call.id, agent_id)
-    note_changes(session, calls=[call.id for call, _ in pairs], agents=True)
+    note_changes(session, calls=[call.id for call, _ in offered], agents=True)
     return leg_ids
 
 
@@ -118,13 +123,9 @@ async def offer_call(
     tried = list(exclude)
     since = online_since(voice.settings.presence_grace_seconds)
     while agent := await agents.next_free_agent(session, online_since=since, exclude=tried):
-        try:
-            [leg_id] = await _offer(session, pairs=[(call, agent.id)], voice=voice)
-        except IntegrityError:
-            # Another transaction (another replica) offered this agent a call first.
-            tried.append(agent.id)
-            continue
-        return leg_id
+        if leg_ids := await _offer(session, pairs=[(call, agent.id)], voice=voice):
+            return leg_ids[call.id]
+        tried.append(agent.id)  # another transaction (another replica) offered them a call first
     call.status = CallStatus.queued
     return None
 
@@ -162,17 +163,14 @@ async def _offer_pairs(
     session: AsyncSession, *, pairs: Sequence[tuple[Call, Agent]], voice: Voice
 ) -> int:
     """Offer each call to its agent, all at once; returns how many were offered."""
-    try:
-        await _offer(session, pairs=[(call, agent.id) for call, agent in pairs], voice=voice)
-    except IntegrityError:
-        # Another replica offered one of these agents a call meanwhile: one call at a time.
-        offered = 0
-        for call, _ in pairs:
-            if await offer_call(session, call=call, voice=voice) is None:
-                break
-            offered += 1
-        return offered
-    return len(pairs)
+    leg_ids = await _offer(session, pairs=[(call, agent.id) for call, agent in pairs], voice=voice)
+    offered = len(leg_ids)
+    # Another replica offered some of these agents a call meanwhile: their calls one at a time.
+    for call in (call for call, _ in pairs if call.id not in leg_ids):
+        if await offer_call(session, call=call, voice=voice) is None:
+            break
+        offered += 1
+    return offered
 
 
 async def _look_again_if_locked_out(
