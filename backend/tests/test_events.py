@@ -108,6 +108,27 @@ async def test_an_offer_and_its_progress_reach_the_agent_in_order(
         assert ended.data["call"]["ended_by"] == "customer"
 
 
+async def test_the_offered_agent_sees_the_dial_placed_before_any_callback(
+    server: str, agents: AgentFactory, twilio: TwilioDouble
+) -> None:
+    """Twilio's answer to the dial names the call it placed: the agent's leg has its CallSid and
+    is queued at Twilio, and the console hears so without waiting for a status callback."""
+    await agents.create("agent1")
+    async with stream(server, agents, "agent1") as events:
+        await events.until("queue")
+        await twilio.customer_calls()
+        await twilio.route()
+        await events.until("call")  # offered: dialing
+        await twilio.drain()
+        _, _, placed = twilio.dialed()
+
+        def agent_leg_placed(data: Any) -> bool:
+            leg = data["call"]["legs"][1]
+            return bool(leg["call_sid"] == placed and leg["status"] == "queued")
+
+        await events.until("call", agent_leg_placed)
+
+
 async def test_the_target_sees_who_is_transferring_to_them(
     server: str, agents: AgentFactory, twilio: TwilioDouble
 ) -> None:

@@ -715,6 +715,34 @@ async def test_a_dial_answered_after_the_offer_was_withdrawn_is_hung_up(
     assert twilio.calls_create.call_count == 1
 
 
+async def test_a_dial_that_ended_before_its_answer_arrived_is_not_hung_up_again(
+    twilio: TwilioDouble, fast_agents: AgentFactory, app: FastAPI
+) -> None:
+    """Twilio is slow to answer Calls.create, and the call's own callback says it ended (busy)
+    first, naming its CallSid: it is over at Twilio, so the late answer sends no hang-up."""
+    await fast_agents.create("agent1")
+    await _waiting_customer(twilio)
+    healthy = twilio.calls_create.side_effect
+    assert callable(healthy)
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        response = healthy(request)
+        assert isinstance(response, httpx.Response)
+        callback = form_of(request)["StatusCallback"][0]
+        leg_id = int(re.search(r"/legs/(\d+)/status", callback).group(1))  # type: ignore[union-attr]
+        busy = await twilio.leg_status(leg_id, response.json()["sid"], "busy")
+        assert busy.status_code == 204
+        return response
+
+    twilio.calls_create.side_effect = slow
+    await twilio.drain()
+
+    placed = twilio.calls_create.calls.last.response.json()["sid"]
+    [leg] = await _agent_legs(app)
+    assert (leg.status, leg.call_sid, leg.active_agent_id) == (LegStatus.busy, placed, None)
+    assert not [change for change in twilio.changes() if change[1] == f"Calls/{placed}.json"]
+
+
 async def test_an_agent_dial_that_timed_out_but_was_placed_is_hung_up(
     twilio: TwilioDouble, fast_agents: AgentFactory, app: FastAPI
 ) -> None:

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import NamedTuple, cast
 
-from sqlalchemy import Exists, Integer, Select, bindparam, exists, select
+from sqlalchemy import Exists, Integer, Select, Table, bindparam, case, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -76,6 +77,39 @@ _OLDEST_WAITING = (
     .limit(bindparam("limit", type_=Integer))
     .with_for_update(skip_locked=True)
 )
+
+
+# A dialed leg given Twilio's CallSid: as it was, then updated. Core, built once (every dial
+# runs them): loading the leg with its call and flushing it cost several times the statements.
+_LEGS = cast(Table, CallLeg.__table__)
+_LEG_BEFORE_DIAL = select(_LEGS.c.call_id, _LEGS.c.status, _LEGS.c.call_sid).where(
+    _LEGS.c.id == bindparam("leg_id")
+)
+_DIALED = (
+    update(_LEGS)
+    .where(_LEGS.c.id == bindparam("leg_id"))
+    .values(
+        call_sid=bindparam("call_sid"),
+        # Still dialing: placed, so queued at Twilio. A callback may have moved it on already.
+        status=case((_LEGS.c.status == LegStatus.dialing, LegStatus.queued), else_=_LEGS.c.status),
+    )
+)
+
+
+class LegBeforeDial(NamedTuple):
+    call_id: int
+    status: LegStatus
+    call_sid: str | None
+
+
+async def leg_dialed(session: AsyncSession, *, leg_id: int, call_sid: str) -> LegBeforeDial | None:
+    """Give a dialed leg the CallSid Twilio created for it; the leg as it was before, or None
+    when there is no such leg."""
+    row = (await session.execute(_LEG_BEFORE_DIAL, {"leg_id": leg_id})).one_or_none()
+    if row is None:
+        return None
+    await session.execute(_DIALED, {"leg_id": leg_id, "call_sid": call_sid})
+    return LegBeforeDial(*row)
 
 
 async def legs_by_id(session: AsyncSession, leg_ids: Sequence[int]) -> dict[int, CallLeg]:

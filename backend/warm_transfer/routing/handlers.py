@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from warm_transfer.calls import repository as calls
 from warm_transfer.calls.models import CallLeg, CallStatus, LegStatus
 from warm_transfer.db import utcnow
+from warm_transfer.events.bus import note_changes
 from warm_transfer.jobs.queue import JobHandler
 from warm_transfer.routing.service import (
     DIAL_AGENT,
@@ -69,16 +70,13 @@ class DialAgentHandler:
     async def succeeded(
         self, session: AsyncSession, payload: dict[str, Any], prepared: PreparedDial, result: str
     ) -> None:
-        leg = await calls.get_leg(session, prepared.leg_id)
+        leg = await calls.leg_dialed(session, leg_id=prepared.leg_id, call_sid=result)
         if leg is None or (leg.status.is_final and leg.call_sid is None):
             # The offer was withdrawn (the customer hung up) while Twilio was placing the call,
             # and nothing has hung it up: do, or it rings an agent who may get the next call.
             self._voice.later(session, [end_call(result)])
-        if leg is None:
-            return
-        leg.call_sid = result
-        if leg.status is LegStatus.dialing:
-            leg.status = LegStatus.queued
+        if leg is not None:
+            note_changes(session, calls=[leg.call_id])
 
     async def failed(self, session: AsyncSession, payload: dict[str, Any], reason: str) -> None:
         leg = await calls.get_leg(session, int(payload["leg_id"]))

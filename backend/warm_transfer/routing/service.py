@@ -99,7 +99,7 @@ async def _offer(
     rows = await session.execute(
         insert_legs, [_agent_leg(call, agent_id) for call, agent_id in pairs]
     )
-    leg_ids: dict[int, int] = {call_id: leg_id for call_id, leg_id in rows}
+    leg_ids: dict[int, int] = dict(rows.all())
     offered = [(call, agent_id) for call, agent_id in pairs if call.id in leg_ids]
     if not offered:
         return leg_ids
