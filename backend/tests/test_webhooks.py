@@ -297,12 +297,26 @@ async def test_a_form_with_more_fields_than_twilio_ever_sends_is_a_400(
     assert await count(app, Call) == 0
 
 
+def _multipart(params: dict[str, str], boundary: str = "wt-boundary") -> bytes:
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in params.items()
+    ]
+    return ("".join(parts) + f"--{boundary}--\r\n").encode()
+
+
+@pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
 @pytest.mark.parametrize("framing", ["content-length", "chunked"])
 async def test_a_body_larger_than_any_twilio_form_is_a_413(
-    twilio: TwilioDouble, app: FastAPI, framing: str
+    twilio: TwilioDouble, app: FastAPI, framing: str, encoding: str
 ) -> None:
+    """Signed or not, a body of that size is refused before it is parsed: by its declared length
+    or, chunked, as soon as it grows past the limit."""
     params = {**twilio.voice_params(sid("CA")), "Padding": "x" * MAX_BODY_BYTES}
-    body = urlencode(params).encode()
+    if encoding == "urlencoded":
+        body, content_type = urlencode(params).encode(), "application/x-www-form-urlencoded"
+    else:
+        body, content_type = _multipart(params), "multipart/form-data; boundary=wt-boundary"
 
     async def chunks() -> AsyncIterator[bytes]:
         for start in range(0, len(body), 4096):
@@ -312,7 +326,7 @@ async def test_a_body_larger_than_any_twilio_form_is_a_413(
         "/conference/connect/client",
         content=body if framing == "content-length" else chunks(),
         headers={
-            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Type": content_type,
             "X-Twilio-Signature": sign(
                 twilio.auth_token, PUBLIC_BASE_URL + "/conference/connect/client", params
             ),

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request
 from starlette.datastructures import FormData, UploadFile
+from starlette.types import Message
 from twilio.request_validator import RequestValidator
 
 from warm_transfer import logging as log_context
@@ -68,19 +69,22 @@ MAX_BODY_BYTES = 64 * 1024
 async def read_form(request: Request) -> FormData:
     """The form Twilio posts, url-encoded: parsed by the standard library, which decodes exactly
     as Starlette's parser does (UTF-8, bad bytes replaced) at a fraction of its cost per field.
-    Anything else goes to Starlette's parser (multipart) or yields an empty form."""
+    Anything else goes to Starlette's parser (multipart) or yields an empty form. Either way the
+    body is read, up to the limit, before any parsing."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise FormTooLarge
+    body = await _read_body(request)
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media_type != "application/x-www-form-urlencoded":
         try:
-            return await request.form()
+            return await _replaying(request, body).form()
         except Exception as exc:  # python-multipart raises several unrelated types
             raise MalformedForm(str(exc) or MalformedForm.description) from exc
-    body = (await _read_body(request)).decode("latin-1")
     try:
-        fields = parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+        fields = parse_qsl(
+            body.decode("latin-1"), keep_blank_values=True, max_num_fields=MAX_FIELDS
+        )
     except ValueError as exc:  # too many fields
         raise MalformedForm(str(exc)) from exc
     return FormData(cast(list[tuple[str, str | UploadFile]], fields))
@@ -94,6 +98,15 @@ async def _read_body(request: Request) -> bytes:
         if len(body) > MAX_BODY_BYTES:
             raise FormTooLarge
     return bytes(body)
+
+
+def _replaying(request: Request, body: bytes) -> Request:
+    """The request again, its body the one already read (and held to the limit)."""
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(request.scope, receive)
 
 
 class _ValuesByName(dict[str, list[str]]):
