@@ -4,6 +4,7 @@ with their parameters' values however often a connection has run them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -12,35 +13,66 @@ from fastapi import FastAPI
 from sqlalchemy import event, text
 
 from tests.conftest import TEST_DATABASE_URL, make_settings
+from tests.factories import AgentFactory
+from tests.sse import serve
+from tests.test_events import stream
+from tests.twilio import TwilioDouble
 from warm_transfer.calls.models import CallStatus
-from warm_transfer.main import create_app
+from warm_transfer.config import Settings
 
 pytestmark = pytest.mark.skipif(
     not TEST_DATABASE_URL, reason="needs PostgreSQL: set TEST_DATABASE_URL (make test does)"
 )
 
 
+POOL_SIZE = 2
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path, database_pool_size=POOL_SIZE)
+
+
 async def test_a_burst_beyond_the_pool_waits_for_its_connections_and_opens_or_closes_none(
-    tmp_path: Path,
+    app: FastAPI,
 ) -> None:
-    app = create_app(make_settings(tmp_path, database_pool_size=3), run_worker=False)
-    async with app.router.lifespan_context(app):
-        engine = app.state.engine
-        opened: list[Any] = []
-        closed: list[Any] = []
-        event.listen(engine.sync_engine.pool, "connect", lambda conn, _record: opened.append(conn))
-        event.listen(engine.sync_engine.pool, "close", lambda conn, _record: closed.append(conn))
+    pool = app.state.engine.sync_engine.pool
+    opened: list[Any] = []
+    closed: list[Any] = []
+    event.listen(pool, "connect", lambda connection, _record: opened.append(connection))
+    event.listen(pool, "close", lambda connection, _record: closed.append(connection))
 
-        async def transaction() -> int:
-            async with app.state.session_factory() as session, session.begin():
-                await session.execute(text("SELECT pg_sleep(0.05)"))
-                return int(await session.scalar(text("SELECT pg_backend_pid()")) or 0)
+    async def transaction() -> int:
+        async with app.state.session_factory() as session, session.begin():
+            await session.execute(text("SELECT pg_sleep(0.05)"))
+            return int(await session.scalar(text("SELECT pg_backend_pid()")) or 0)
 
-        for _ in range(2):  # two bursts of four times the pool
-            backends = await asyncio.gather(*(transaction() for _ in range(12)))
-            assert len(set(backends)) == 3
-        assert len(opened) == 3
-        assert closed == []
+    for _ in range(2):  # two bursts of five times the pool
+        backends = await asyncio.gather(*(transaction() for _ in range(5 * POOL_SIZE)))
+        assert len(set(backends)) <= POOL_SIZE
+    assert len(opened) <= POOL_SIZE
+    assert closed == []
+
+
+async def test_open_event_streams_hold_no_connection_while_they_wait(
+    app: FastAPI, agents: AgentFactory, twilio: TwilioDouble
+) -> None:
+    """More consoles streaming than the pool has connections: webhooks and requests still run."""
+    ids = [f"agent{i}" for i in range(1, 2 * POOL_SIZE + 2)]
+    for agent_id in ids:
+        await agents.create(agent_id)
+    async with serve(app) as server, contextlib.AsyncExitStack() as streams:
+        for agent_id in ids:
+            events = await streams.enter_async_context(stream(server, agents, agent_id))
+            await events.until("queue")
+        async with asyncio.timeout(10):
+            response, _ = await twilio.customer_calls()
+            assert response.status_code == 200
+            await twilio.drain()  # offered to an agent and dialed
+            me = await twilio.client.get("/api/me", headers=await agents.headers(ids[0]))
+        assert me.status_code == 200
+        dial, _, _ = twilio.dialed()
+        assert dial["To"][0] in {f"client:{agent_id}" for agent_id in ids}
 
 
 async def test_a_statement_run_many_times_on_a_connection_is_planned_with_its_values(
