@@ -19,6 +19,7 @@ from tests.test_events import stream
 from tests.twilio import TwilioDouble
 from warm_transfer.calls.models import CallStatus
 from warm_transfer.config import Settings
+from warm_transfer.db import create_engine
 
 pytestmark = pytest.mark.skipif(
     not TEST_DATABASE_URL, reason="needs PostgreSQL: set TEST_DATABASE_URL (make test does)"
@@ -76,20 +77,26 @@ async def test_open_event_streams_hold_no_connection_while_they_wait(
 
 
 async def test_a_statement_run_many_times_on_a_connection_is_planned_with_its_values(
-    app: FastAPI,
+    app: FastAPI,  # the tables
 ) -> None:
     """PostgreSQL switches a prepared statement to a generic plan (blind to the status asked
     for) after five runs unless told not to: EXPLAIN shows `$1` where the value should be."""
-    async with app.state.engine.connect() as connection:
-        await connection.execute(
-            text("PREPARE waiting(varchar) AS SELECT count(*) FROM calls WHERE status = $1")
-        )
-        for _ in range(8):
-            await connection.execute(text(f"EXECUTE waiting('{CallStatus.queued}')"))
-        plan = "\n".join(
-            (await connection.execute(text(f"EXPLAIN EXECUTE waiting('{CallStatus.queued}')")))
-            .scalars()
-            .all()
-        )
-        assert f"'{CallStatus.queued}'" in plan
-        assert "$1" not in plan
+    engine = create_engine(TEST_DATABASE_URL or "", pool_size=1)
+    try:
+        for _ in range(3):  # the same connection each time: its setting outlives a rollback
+            async with engine.connect() as connection:
+                assert await connection.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+        async with engine.connect() as connection:
+            await connection.execute(
+                text("PREPARE waiting(varchar) AS SELECT count(*) FROM calls WHERE status = $1")
+            )
+            for _ in range(8):
+                await connection.execute(text(f"EXECUTE waiting('{CallStatus.queued}')"))
+            explained = await connection.execute(
+                text(f"EXPLAIN EXECUTE waiting('{CallStatus.queued}')")
+            )
+            plan = "\n".join(explained.scalars().all())
+    finally:
+        await engine.dispose()
+    assert f"'{CallStatus.queued}'" in plan
+    assert "$1" not in plan

@@ -38,13 +38,6 @@ NAMING_CONVENTION = {
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a statement waits for another process's write lock
 DEFAULT_POOL_SIZE = 10  # PostgreSQL connections per process (DATABASE_POOL_SIZE)
 
-# asyncpg prepares every statement, and after five runs on a connection PostgreSQL may switch to
-# a generic plan, made without the parameters' values. Ours filter on statuses whose share swings
-# with the load (a few calls waiting among thousands ringing, a few agents free among many busy):
-# planned blind, the routing pass's queries scanned (p99 60 ms, 5 ms planned with the values) and
-# dials waited behind them. Planning each run costs far less than that.
-_PLAN_EVERY_EXECUTION = {"plan_cache_mode": "force_custom_plan"}
-
 # Row ids fit PostgreSQL's INTEGER: a larger id in a URL is a 422, never a database error.
 MAX_ROW_ID = 2**31 - 1
 RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
@@ -85,13 +78,14 @@ def create_engine(database_url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> A
         # burst and closed after it) opened ~240 connections in ten seconds of the bench's
         # 100 calls a second, each a handshake and a cold statement cache. A request beyond the
         # pool waits for a connection instead.
-        pool = {"pool_size": pool_size, "max_overflow": 0}
-        if url.get_driver_name() != "asyncpg":  # a driver that cannot tell: ping it
-            return create_async_engine(url, pool_pre_ping=True, **pool)
+        asyncpg = url.get_driver_name() == "asyncpg"
+        # A driver that cannot tell whether the server closed a connection is pinged.
         engine = create_async_engine(
-            url, connect_args={"server_settings": _PLAN_EVERY_EXECUTION}, **pool
+            url, pool_size=pool_size, max_overflow=0, pool_pre_ping=not asyncpg
         )
-        _discard_closed_connections(engine)
+        _plan_with_values(engine)
+        if asyncpg:
+            _discard_closed_connections(engine)
         return engine
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -106,6 +100,25 @@ def create_engine(database_url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> A
     )
     _configure_sqlite(engine)
     return engine
+
+
+def _plan_with_values(engine: AsyncEngine) -> None:
+    """asyncpg prepares every statement, and after five runs on a connection PostgreSQL may switch
+    to a generic plan, made without the parameters' values. Ours filter on statuses whose share
+    swings with the load (a few calls waiting among thousands ringing, a few agents free among
+    many busy): planned blind, the routing pass's queries scanned (p99 60 ms against 5 ms planned
+    with the values) and dials waited behind them. Planning every run costs far less. A session
+    setting, outside any transaction (a rollback would undo it); not a startup parameter, which
+    a connection pooler such as PgBouncer may refuse."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET plan_cache_mode = force_custom_plan")
+        cursor.close()
+        dbapi_connection.autocommit = autocommit
 
 
 def _discard_closed_connections(engine: AsyncEngine) -> None:
