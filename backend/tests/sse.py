@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +44,25 @@ class Event:
 class EventReader:
     def __init__(self, response: httpx.Response) -> None:
         self._lines = response.aiter_lines()
+        # The directory as a console keeps it: `directory` replaces it, `agents` updates entries.
+        self.directory: dict[str, dict[str, Any]] = {}
+
+    async def until_directory(
+        self, where: Callable[[dict[str, dict[str, Any]]], bool], timeout: float = 5.0
+    ) -> dict[str, dict[str, Any]]:
+        """Read until the directory, as `directory` and `agents` events leave it, passes `where`
+        (agent entries by id)."""
+        async with asyncio.timeout(timeout):
+            while not (self.directory and where(self.directory)):
+                await self._read()
+        return self.directory
+
+    def _keep(self, event: Event) -> Event:
+        if event.name == "directory":
+            self.directory = {agent["id"]: agent for agent in event.data["agents"]}
+        elif event.name == "agents":
+            self.directory.update((agent["id"], agent) for agent in event.data["agents"])
+        return event
 
     async def next(self, timeout: float = 5.0) -> Event:
         return await asyncio.wait_for(self._read(), timeout)
@@ -61,8 +80,12 @@ class EventReader:
         async for line in self._lines:
             if not line:
                 if "data" in fields:
-                    return Event(
-                        fields.get("id"), fields.get("event", "message"), json.loads(fields["data"])
+                    return self._keep(
+                        Event(
+                            fields.get("id"),
+                            fields.get("event", "message"),
+                            json.loads(fields["data"]),
+                        )
                     )
                 continue
             if line.startswith(":"):

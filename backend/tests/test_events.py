@@ -22,7 +22,7 @@ from warm_transfer.agents.schemas import AgentOut
 from warm_transfer.calls.models import Call, CallLeg, LegRole
 from warm_transfer.db import utcnow
 from warm_transfer.events.bus import INBOX_SIZE, Changes, EventBus
-from warm_transfer.events.feed import SnapshotFeed
+from warm_transfer.events.feed import DirectoryRead, SnapshotFeed
 
 
 @pytest.fixture
@@ -165,9 +165,9 @@ async def test_others_see_availability_change_and_waiting_calls(
                 json={"availability": availability},
                 headers=await agents.headers("agent2"),
             )
-            directory = await events.until("directory")
-            presence = {a["id"]: a["presence"] for a in directory.data["agents"]}
-            assert presence["agent2"] == availability
+            await events.until_directory(
+                lambda agents, want=availability: agents["agent2"]["presence"] == want
+            )
         await twilio.customer_calls()  # nobody is available: it waits
         queue = await events.until("queue", lambda d: bool(d["calls"]))
     assert queue.data["calls"][0]["from_number"] == CUSTOMER_NUMBER
@@ -181,15 +181,15 @@ async def test_others_see_an_agent_busy_once_offered_a_call_and_free_after_it(
     await agents.create("agent2", availability=Availability.away)
 
     def presence_of_agent1(is_: str) -> Any:
-        return lambda d: {a["id"]: a["presence"] for a in d["agents"]}["agent1"] == is_
+        return lambda agents: agents["agent1"]["presence"] == is_
 
     async with stream(server, agents, "agent2") as events:
-        await events.until("directory", presence_of_agent1("available"))
+        await events.until_directory(presence_of_agent1("available"))
         _, customer_sid = await twilio.customer_calls()
         await twilio.route()  # offered (the dial not even sent yet): agent1 is taken
-        await events.until("directory", presence_of_agent1("busy"))
+        await events.until_directory(presence_of_agent1("busy"))
         await twilio.conference(customer_sid, "conference-end")
-        await events.until("directory", presence_of_agent1("available"))
+        await events.until_directory(presence_of_agent1("available"))
 
 
 async def test_a_change_is_read_once_however_many_streams_are_open(
@@ -212,12 +212,81 @@ async def test_a_change_is_read_once_however_many_streams_are_open(
             headers=await agents.headers("agent4"),
         )
         for events in watchers:
-            directory = await events.until(
-                "directory",
-                lambda d: {a["id"]: a["presence"] for a in d["agents"]}["agent4"] == "available",
-            )
-            assert directory.name == "directory"
+            await events.until_directory(lambda agents: agents["agent4"]["presence"] == "available")
     assert app.state.snapshot_feed.reads == reads + 1
+
+
+async def test_after_the_first_directory_a_presence_change_sends_only_the_agents_changed(
+    server: str, agents: AgentFactory, twilio: TwilioDouble
+) -> None:
+    """A thousand-agent directory is not sent to every console for each change: once a stream
+    has a directory the feed's changes are relative to, it gets the changed entries alone."""
+    for agent_id in ("agent1", "agent2", "agent3", "agent4"):
+        await agents.create(agent_id, availability=Availability.away)
+
+    async def choose(agent_id: str, availability: str) -> None:
+        response = await twilio.client.put(
+            "/api/agents/me/availability",
+            json={"availability": availability},
+            headers=await agents.headers(agent_id),
+        )
+        assert response.status_code == 200
+
+    async with stream(server, agents, "agent1") as events:
+        await events.until("queue")
+        await choose("agent2", "available")  # whole or not: the stream opened with its own read
+        await events.until_directory(lambda agents: agents["agent2"]["presence"] == "available")
+        whole = dict(events.directory)
+        await choose("agent3", "available")
+        changed = await events.next()
+        while changed.name not in ("directory", "agents"):
+            changed = await events.next()
+        assert changed.name == "agents"
+        # Exactly AgentOut's fields, as the whole directory has them.
+        assert changed.data["agents"] == [
+            {**whole["agent3"], "availability": "available", "presence": "available"}
+        ]
+        await choose("agent3", "away")
+        await choose("agent4", "available")
+        directory = await events.until_directory(
+            lambda agents: (
+                agents["agent3"]["presence"] == "away"
+                and agents["agent4"]["presence"] == "available"
+            )
+        )
+    assert {agent_id: entry["presence"] for agent_id, entry in directory.items()} == {
+        "agent1": "away",
+        "agent2": "available",
+        "agent3": "away",
+        "agent4": "available",
+    }
+
+
+def test_a_stream_gets_the_changes_only_from_the_directory_they_are_relative_to() -> None:
+    """The changes hold since the feed's read before; a stream that showed another directory
+    (its own opening read, a reconnect) would miss a change undone in between: it gets the
+    whole directory, and the changes from then on."""
+    entry = {
+        "id": "agent1",
+        "name": "A",
+        "availability": "away",
+        "presence": "away",
+        "on_call": False,
+    }
+    first = DirectoryRead(version=1, listing=[entry], before=None)
+    back = {**entry, "availability": "available", "presence": "available"}
+    second = DirectoryRead(version=2, listing=[back, {**entry, "id": "agent2"}], before=first)
+    unchanged = DirectoryRead(version=3, listing=[back, {**entry, "id": "agent2"}], before=second)
+    gone = DirectoryRead(version=4, listing=[back], before=unchanged)
+
+    assert first.event_after(None) is first.whole  # no read before: whole for everyone
+    assert second.event_after(1) is second.changed  # agent1 changed, agent2 new
+    assert json.loads(second.changed.raw_data or "")["agents"] == [back, {**entry, "id": "agent2"}]
+    for shown in (None, 0, 2):  # an own read, an older one, a newer one
+        assert second.event_after(shown) is second.whole
+    assert unchanged.event_after(2) is None  # nothing changed: nothing sent
+    assert gone.event_after(3) is gone.whole  # an agent gone: only the whole can say it
+    assert json.loads(gone.whole.raw_data or "")["agents"] == [back]
 
 
 async def test_an_available_agent_whose_console_comes_back_is_offered_the_waiting_call(
@@ -258,7 +327,7 @@ async def test_a_console_heard_from_again_after_the_grace_is_offered_the_waiting
         await twilio.drain()
         assert twilio.calls_create.calls.call_count == 0
         # The heartbeat offered the call: the directory shows the agent busy with it.
-        await events.until("directory", lambda d: d["agents"][0]["presence"] == "busy")
+        await events.until_directory(lambda agents: agents["agent1"]["presence"] == "busy")
         await twilio.drain()
     form, _, _ = twilio.dialed()
     assert (twilio.calls_create.calls.call_count, form["To"]) == (1, ["client:agent1"])
@@ -294,7 +363,9 @@ async def test_a_changed_call_is_read_only_for_the_agents_watching_it(
     finally:
         running.cancel()
     assert [call.agent_ids for call in update.calls] == [{"agent1"}]
-    [call_event] = [e for e in update.events_for("agent1") if e.event == "call"]
+    [call_event] = [
+        e for e in update.events_for("agent1", directory_shown=None) if e.event == "call"
+    ]
     assert json.loads(call_event.raw_data or "")["call"]["id"] == watched.id
     assert update.queue is not None
     queue = json.loads(update.queue.raw_data or "")

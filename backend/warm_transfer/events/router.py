@@ -63,9 +63,11 @@ async def ticket(agent: CurrentAgent, settings: SettingsDep) -> TicketOut:
     summary="Live events for the logged-in agent's console (Server-Sent Events)",
     description="Opens with `hello` (you), `directory`, `queue` and a `call` for each of your "
     "calls not yet ended; then sends `call` whenever one of your calls changes (offered, "
-    "answered, held, transfer progress and outcome, ended), `queue` when waiting calls change "
-    "and `directory` when presence changes (and every 15 s, with a keep-alive comment). Each "
-    "event's `data` is JSON: see the HelloEvent, DirectoryEvent, QueueEvent and CallEvent "
+    "answered, held, transfer progress and outcome, ended), `queue` when waiting calls change, "
+    "and `agents` when presence changes: only the agents whose entries changed, to put in place "
+    "of theirs in the last `directory` (which comes again whole every 15 s with a keep-alive "
+    "comment, and whenever the changes would not apply, e.g. after a reconnect). Each event's "
+    "`data` is JSON: see the HelloEvent, DirectoryEvent, AgentsEvent, QueueEvent and CallEvent "
     "schemas. While the stream is open the agent counts as online.",
     response_class=EventSourceResponse,
     responses={
@@ -85,6 +87,9 @@ async def events(
     readers = request.app.state.read_session_factory
     grace = settings.presence_grace_seconds
     sequence = 0
+    # Which of the feed's directory reads this stream has shown (None: one of its own, which
+    # the feed's changes may not be relative to: the next directory it sends is whole).
+    directory_shown: int | None = None
     async with feed.watch(agent_id) as inbox:
         async with sessions() as session, session.begin():
             await agents.console_connected(session, agent_id=agent_id, voice=voice)
@@ -101,14 +106,18 @@ async def events(
                     await agents.console_heartbeat(session, agent_id=agent_id, voice=voice)
                 async with readers() as session:
                     batch = [await service.directory(session, grace_seconds=grace)]
+                directory_shown = None
             elif update.resync:
                 read_at = time.monotonic()
                 async with readers() as session:
                     batch = await service.opening(session, agent_id=agent_id, grace_seconds=grace)
+                directory_shown = None
             elif update.read_at < read_at:
                 batch = []  # read before this stream's own snapshot: already shown, or older
             else:
-                batch = update.events_for(agent_id)
+                batch = update.events_for(agent_id, directory_shown=directory_shown)
+                if update.directory is not None:
+                    directory_shown = update.directory.version
 
 
 async def _next_update(inbox: asyncio.Queue[Update]) -> Update | None:

@@ -22,7 +22,14 @@ class HelloEvent(BaseModel):
 
 
 class DirectoryEvent(BaseModel):
-    """The whole directory, whenever any agent's presence may have changed."""
+    """The whole directory: when the stream opens, every 15 s, and when changes would not do."""
+
+    agents: list[AgentOut]
+
+
+class AgentsEvent(BaseModel):
+    """The agents whose directory entries changed (presence, availability, name) since the
+    last `directory` or `agents` event: each replaces the entry with its id (a new id is added)."""
 
     agents: list[AgentOut]
 
@@ -39,5 +46,8 @@ class CallEvent(BaseModel):
     call: CallOut
 
 
-class StreamEventData(RootModel[HelloEvent | DirectoryEvent | QueueEvent | CallEvent]):
-    """The JSON `data` of a stream event, by event name: `hello`, `directory`, `queue`, `call`."""
+class StreamEventData(
+    RootModel[HelloEvent | DirectoryEvent | AgentsEvent | QueueEvent | CallEvent]
+):
+    """The JSON `data` of a stream event, by event name: `hello`, `directory`, `agents`,
+    `queue`, `call`."""

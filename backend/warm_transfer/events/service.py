@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.sse import ServerSentEvent
 from pydantic import BaseModel
 from pydantic_core import to_json
@@ -37,10 +39,18 @@ async def opening(
 
 
 async def directory(session: AsyncSession, *, grace_seconds: int) -> ServerSentEvent:
+    return directory_event(await agents.directory(session, grace_seconds=grace_seconds))
+
+
+def directory_event(listing: list[dict[str, Any]]) -> ServerSentEvent:
     """A DirectoryEvent, serialized from the rows as they are: a model per agent would double
     the cost of every presence change seen by a thousand-agent contact center."""
-    listing = await agents.directory(session, grace_seconds=grace_seconds)
     return ServerSentEvent(event="directory", raw_data=to_json({"agents": listing}).decode())
+
+
+def agents_event(changed: list[dict[str, Any]]) -> ServerSentEvent:
+    """An AgentsEvent: the directory entries that changed, as `directory_event` has them."""
+    return ServerSentEvent(event="agents", raw_data=to_json({"agents": changed}).decode())
 
 
 async def queue(session: AsyncSession) -> ServerSentEvent:

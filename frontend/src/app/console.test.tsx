@@ -123,6 +123,34 @@ describe("the console's live events", () => {
     expect(agents.getByText("Grace Hopper").closest("li")).toHaveTextContent("On a call");
   });
 
+  it("puts the agents an `agents` event names in place of theirs and keeps the rest", async () => {
+    renderConsole();
+    const source = await stream();
+    await serverSays(() => {
+      source.greet({ me: ada, agents: directory });
+    });
+    const agents = within(screen.getByRole("list", { name: "Agents" }));
+    const entries = () => agents.getAllByRole("listitem").map((item) => item.textContent);
+    const before = entries();
+    expect(before).toHaveLength(4);
+
+    await serverSays(() => {
+      source.emit("agents", {
+        agents: [{ ...grace, availability: "available", presence: "busy", on_call: true }],
+      });
+    });
+    expect(agents.getByText("Grace Hopper").closest("li")).toHaveTextContent("On a call");
+    const after = entries();
+    expect(after.filter((text, index) => text !== before[index])).toEqual([after[1]]);
+
+    expect(screen.getByRole("radio", { name: "Available" })).toBeChecked();
+    await serverSays(() => {
+      source.emit("agents", { agents: [{ ...ada, availability: "away", presence: "away" }] });
+    });
+    expect(screen.getByRole("radio", { name: "Away" })).toBeChecked(); // the agent's own entry
+    expect(entries()).toHaveLength(4);
+  });
+
   it("stops polling the directory once the stream is live", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     const directoryRequests = requestsTo("/api/agents");

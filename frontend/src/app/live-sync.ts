@@ -5,7 +5,7 @@ import { agentsQueryOptions } from "../features/directory";
 import type { LiveEvent } from "../features/events";
 import { queueQueryOptions } from "../features/queue";
 import { callKeys, receiveCall, recheckMyCalls } from "../lib/live-calls";
-import type { Call } from "../types/api";
+import type { Agent, Call } from "../types/api";
 
 /**
  * The event's data replaces the cached data. A request for the same data still under way is
@@ -15,6 +15,18 @@ import type { Call } from "../types/api";
 function put(queryClient: QueryClient, queryKey: QueryKey, data: unknown): void {
   void queryClient.cancelQueries({ queryKey, exact: true });
   queryClient.setQueryData(queryKey, data);
+}
+
+/** The directory with the changed agents in place of theirs (a new one at the end, until the next whole directory). */
+function withChanges(directory: readonly Agent[], changed: readonly Agent[]): Agent[] {
+  const byId = new Map(directory.map((agent) => [agent.id, agent]));
+  for (const agent of changed) byId.set(agent.id, agent);
+  return [...byId.values()];
+}
+
+function putMe(queryClient: QueryClient, agentId: string, agents: readonly Agent[]): void {
+  const me = agents.find((agent) => agent.id === agentId);
+  if (me !== undefined) put(queryClient, meQueryOptions.queryKey, me);
 }
 
 function sameCalls(a: readonly Call[] | undefined, b: readonly Call[]): boolean {
@@ -32,10 +44,19 @@ export function applyLiveEvent(queryClient: QueryClient, agentId: string, event:
       // A new connection: calls that ended while the stream was down won't be mentioned.
       void recheckMyCalls(queryClient, agentId);
       return;
-    case "directory": {
+    case "directory":
       put(queryClient, agentsQueryOptions.queryKey, event.agents);
-      const me = event.agents.find((agent) => agent.id === agentId);
-      if (me !== undefined) put(queryClient, meQueryOptions.queryKey, me);
+      putMe(queryClient, agentId, event.agents);
+      return;
+    case "agents": {
+      const directory = queryClient.getQueryData(agentsQueryOptions.queryKey);
+      if (directory === undefined) {
+        // Nothing to change yet (the stream always starts with the whole directory): fetch it.
+        void queryClient.invalidateQueries({ queryKey: agentsQueryOptions.queryKey });
+      } else {
+        put(queryClient, agentsQueryOptions.queryKey, withChanges(directory, event.agents));
+      }
+      putMe(queryClient, agentId, event.agents);
       return;
     }
     case "queue": {

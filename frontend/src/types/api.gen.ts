@@ -261,7 +261,7 @@ export interface paths {
         };
         /**
          * Live events for the logged-in agent's console (Server-Sent Events)
-         * @description Opens with `hello` (you), `directory`, `queue` and a `call` for each of your calls not yet ended; then sends `call` whenever one of your calls changes (offered, answered, held, transfer progress and outcome, ended), `queue` when waiting calls change and `directory` when presence changes (and every 15 s, with a keep-alive comment). Each event's `data` is JSON: see the HelloEvent, DirectoryEvent, QueueEvent and CallEvent schemas. While the stream is open the agent counts as online.
+         * @description Opens with `hello` (you), `directory`, `queue` and a `call` for each of your calls not yet ended; then sends `call` whenever one of your calls changes (offered, answered, held, transfer progress and outcome, ended), `queue` when waiting calls change, and `agents` when presence changes: only the agents whose entries changed, to put in place of theirs in the last `directory` (which comes again whole every 15 s with a keep-alive comment, and whenever the changes would not apply, e.g. after a reconnect). Each event's `data` is JSON: see the HelloEvent, DirectoryEvent, AgentsEvent, QueueEvent and CallEvent schemas. While the stream is open the agent counts as online.
          */
         get: operations["events_api_events_get"];
         put?: never;
@@ -857,6 +857,15 @@ export interface components {
             presence: components["schemas"]["Presence"];
         };
         /**
+         * AgentsEvent
+         * @description The agents whose directory entries changed (presence, availability, name) since the
+         *     last `directory` or `agents` event: each replaces the entry with its id (a new id is added).
+         */
+        AgentsEvent: {
+            /** Agents */
+            agents: components["schemas"]["AgentOut"][];
+        };
+        /**
          * AppEnv
          * @enum {string}
          */
@@ -1239,7 +1248,7 @@ export interface components {
         };
         /**
          * DirectoryEvent
-         * @description The whole directory, whenever any agent's presence may have changed.
+         * @description The whole directory: when the stream opens, every 15 s, and when changes would not do.
          */
         DirectoryEvent: {
             /** Agents */
@@ -1415,9 +1424,10 @@ export interface components {
         };
         /**
          * StreamEventData
-         * @description The JSON `data` of a stream event, by event name: `hello`, `directory`, `queue`, `call`.
+         * @description The JSON `data` of a stream event, by event name: `hello`, `directory`, `agents`,
+         *     `queue`, `call`.
          */
-        StreamEventData: components["schemas"]["HelloEvent"] | components["schemas"]["DirectoryEvent"] | components["schemas"]["QueueEvent"] | components["schemas"]["CallEvent"];
+        StreamEventData: components["schemas"]["HelloEvent"] | components["schemas"]["DirectoryEvent"] | components["schemas"]["AgentsEvent"] | components["schemas"]["QueueEvent"] | components["schemas"]["CallEvent"];
         /**
          * TicketOut
          * @example {

@@ -38,5 +38,6 @@ export type TimelineEvent = Schemas["CallEventOut"];
 // The event stream's payloads (each event's JSON `data`, by event name).
 export type HelloEvent = Schemas["HelloEvent"];
 export type DirectoryEvent = Schemas["DirectoryEvent"];
+export type AgentsEvent = Schemas["AgentsEvent"];
 export type QueueEvent = Schemas["QueueEvent"];
 export type CallEvent = Schemas["CallEvent"];

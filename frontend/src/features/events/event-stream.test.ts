@@ -78,9 +78,14 @@ describe("EventStream", () => {
 
     source.emit("call", "not json");
     source.emit("directory", { agents: "nobody" });
+    source.emit("agents", { agents: null });
     source.emit("queue", { calls: [] });
+    source.emit("agents", { agents: [] });
 
-    expect(events).toEqual([{ type: "queue", calls: [] }]);
+    expect(events).toEqual([
+      { type: "queue", calls: [] },
+      { type: "agents", agents: [] },
+    ]);
   });
 
   it("on an error, closes the connection and opens a new one with a new ticket", async () => {

@@ -1,15 +1,16 @@
-import type { CallEvent, DirectoryEvent, HelloEvent, QueueEvent } from "../../types/api";
+import type { AgentsEvent, CallEvent, DirectoryEvent, HelloEvent, QueueEvent } from "../../types/api";
 
 /** What the server's event stream says, by event name. */
 export type LiveEvent =
   | ({ type: "hello" } & HelloEvent)
   | ({ type: "directory" } & DirectoryEvent)
+  | ({ type: "agents" } & AgentsEvent)
   | ({ type: "queue" } & QueueEvent)
   | ({ type: "call" } & CallEvent);
 
 export type LiveEventType = LiveEvent["type"];
 
-export const LIVE_EVENT_TYPES: readonly LiveEventType[] = ["hello", "directory", "queue", "call"];
+export const LIVE_EVENT_TYPES: readonly LiveEventType[] = ["hello", "directory", "agents", "queue", "call"];
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
@@ -32,6 +33,8 @@ export function parseLiveEvent(type: LiveEventType, data: string): LiveEvent | n
       return isObject(payload.me) ? { type, ...(payload as unknown as HelloEvent) } : null;
     case "directory":
       return Array.isArray(payload.agents) ? { type, ...(payload as unknown as DirectoryEvent) } : null;
+    case "agents":
+      return Array.isArray(payload.agents) ? { type, ...(payload as unknown as AgentsEvent) } : null;
     case "queue":
       return Array.isArray(payload.calls) ? { type, ...(payload as unknown as QueueEvent) } : null;
     case "call":
