@@ -1,5 +1,5 @@
 """Agents' consoles as the browser runs them: log in, get a stream ticket, keep the event stream
-open (Server-Sent Events), and note when each `call` event arrives."""
+open (Server-Sent Events), note when each `call` event arrives and count the bytes received."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ class Console:
         self.agent_id = agent_id
         self.password = password
         self.events = 0
+        self.received = 0  # bytes of the event stream, as the browser would download them
         self.opened = asyncio.Event()
         self._waiters: dict[str, tuple[Predicate, asyncio.Future[float]]] = {}
         self._task: asyncio.Task[None] | None = None
@@ -54,6 +55,7 @@ class Console:
             response.raise_for_status()
             name, data = "message", []
             async for raw in response.content:
+                self.received += len(raw)
                 line = raw.decode().rstrip("\r\n")
                 if line.startswith("event:"):
                     name = line[6:].strip()

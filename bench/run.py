@@ -476,6 +476,7 @@ class Bench:
 
         async def work(app: Proc, consoles: list[Console]) -> None:
             cpu_before = cpu_seconds(app.proc.pid)
+            received_before = sum(console.received for console in consoles)
             result = await open_loop(
                 self.target(app),
                 voice_request,
@@ -487,6 +488,8 @@ class Bench:
             dials = await self.wait_for_dials(total, timeout=3.0 if self.quick else 15.0)
             delays = [d["t"] - result.sent_at[d["conference"]] for d in dials if d["conference"] in result.sent_at]
             cpu_per_call = (cpu_seconds(app.proc.pid) - cpu_before) / max(1, total)
+            received = sum(console.received for console in consoles) - received_before
+            per_console = received / max(1, len(consoles)) / self.open_duration / 1024
             stats = await self.double_get("stats")
             failed = sum(v for k, v in stats["counts"].items() if k.endswith("failed"))
             load = f"open loop {self.args.rate:g}/s, Twilio {latency_ms:g} ms, {what}"
@@ -499,7 +502,8 @@ class Bench:
                 "voice webhook",
                 result,
                 load,
-                f"{total} calls; {played}; server CPU {ms(cpu_per_call):.1f} ms per call",
+                f"{total} calls; {played}; server CPU {ms(cpu_per_call):.1f} ms per call; "
+                f"each console's stream {per_console:,.0f} KB/s",
             )
             dial = Result("dial", latencies=delays, elapsed=0)
             row = self.report.add(
