@@ -6,9 +6,12 @@ import json
 import logging
 
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from tests.factories import AgentFactory
-from tests.twilio import TwilioDouble
+from tests.twilio import CUSTOMER_NUMBER, TwilioDouble
 from warm_transfer.agents.models import Availability
 from warm_transfer.logging import ContextFilter, JsonFormatter
 
@@ -83,3 +86,16 @@ def test_stream_tickets_are_cut_from_access_logs() -> None:
     ContextFilter().filter(record)
     assert "eyJsecret" not in record.getMessage()
     assert "/api/events?ticket=…" in record.getMessage()
+
+
+async def test_a_failed_statement_names_no_parameter_in_its_error(app: FastAPI) -> None:
+    """A database error, logged with its traceback, would otherwise carry the statement's
+    parameters: callers' numbers, password hashes."""
+    with pytest.raises(DBAPIError) as failed:
+        async with app.state.session_factory() as session:
+            await session.execute(
+                text("SELECT id FROM no_such_table WHERE number = :number"),
+                {"number": CUSTOMER_NUMBER},
+            )
+    assert "no_such_table" in str(failed.value)
+    assert CUSTOMER_NUMBER not in str(failed.value)

@@ -13,7 +13,7 @@ from limits import parse as parse_rate_limit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from warm_transfer.db import DEFAULT_POOL_SIZE
+from warm_transfer.db import DEFAULT_POOL_SIZE, DEFAULT_POOL_TIMEOUT
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = BACKEND_DIR / "data"
@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'warm_transfer.db'}"
     # PostgreSQL connections each process keeps open (SQLite: one writer, always).
     database_pool_size: int = Field(default=DEFAULT_POOL_SIZE, ge=1, le=100)
+    # Seconds a request waits for a database connection before it is answered 503.
+    database_pool_timeout_seconds: float = Field(default=DEFAULT_POOL_TIMEOUT, gt=0, le=60)
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     access_token_ttl_seconds: int = Field(default=12 * 3600, ge=60, le=7 * 24 * 3600)

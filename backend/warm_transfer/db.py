@@ -37,6 +37,9 @@ NAMING_CONVENTION = {
 
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a statement waits for another process's write lock
 DEFAULT_POOL_SIZE = 10  # PostgreSQL connections per process (DATABASE_POOL_SIZE)
+# Seconds a request waits for a pooled connection (DATABASE_POOL_TIMEOUT_SECONDS) before it is
+# answered 503: Twilio waits 15 s for a webhook, so a longer wait would only time out there.
+DEFAULT_POOL_TIMEOUT = 10.0
 
 # Row ids fit PostgreSQL's INTEGER: a larger id in a URL is a 422, never a database error.
 MAX_ROW_ID = 2**31 - 1
@@ -71,8 +74,16 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
-def create_engine(database_url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
+def create_engine(
+    database_url: str,
+    *,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    pool_timeout: float = DEFAULT_POOL_TIMEOUT,
+) -> AsyncEngine:
     url = make_url(database_url)
+    # Statement parameters stay out of error messages (and so out of logs): they hold callers'
+    # numbers and password hashes.
+    common: dict[str, Any] = {"pool_timeout": pool_timeout, "hide_parameters": True}
     if url.get_backend_name() != "sqlite":
         # A fixed set of connections, kept: SQLAlchemy's default (5, and 10 more opened for a
         # burst and closed after it) opened ~240 connections in ten seconds of the bench's
@@ -81,7 +92,7 @@ def create_engine(database_url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> A
         asyncpg = url.get_driver_name() == "asyncpg"
         # A driver that cannot tell whether the server closed a connection is pinged.
         engine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=0, pool_pre_ping=not asyncpg
+            url, pool_size=pool_size, max_overflow=0, pool_pre_ping=not asyncpg, **common
         )
         _plan_with_values(engine)
         if asyncpg:
@@ -96,7 +107,7 @@ def create_engine(database_url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> A
         async_creator=_sqlite_connector(url, inline=True),
         pool_size=1,
         max_overflow=0,
-        pool_timeout=30,
+        **common,
     )
     _configure_sqlite(engine)
     return engine
@@ -146,7 +157,8 @@ def create_read_engine(engine: AsyncEngine) -> AsyncEngine:
         async_creator=_sqlite_connector(url, inline=False),
         pool_size=2,
         max_overflow=0,
-        pool_timeout=30,
+        pool_timeout=engine.pool.timeout(),  # type: ignore[attr-defined]
+        hide_parameters=True,
     )
     _configure_sqlite(readers, read_only=True)
     return readers

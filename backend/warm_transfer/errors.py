@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security.base import SecurityBase
 from pydantic import BaseModel, Field
+from sqlalchemy import exc as sqlalchemy_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,24 @@ class UpstreamError(AppError):
     description = "Twilio's API failed; nothing was changed"
 
 
+class DatabaseUnavailable(AppError):
+    status_code = 503
+    code = "database_unavailable"
+    description = "The database is unavailable; try again shortly"
+    headers: ClassVar[dict[str, str] | None] = {"Retry-After": "1"}
+
+
+# What the database failing says, by the time it reaches a route: no connection free within the
+# pool's timeout, a connection lost or refused (asyncpg raises the socket's own error when it
+# connects), SQLite's lock held past its busy timeout. Passing: the request may be tried again.
+DATABASE_FAILURES: tuple[type[Exception], ...] = (
+    sqlalchemy_exc.TimeoutError,
+    sqlalchemy_exc.OperationalError,
+    sqlalchemy_exc.InterfaceError,
+    ConnectionRefusedError,
+)
+
+
 def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` for the errors a route can raise."""
     documented: dict[int | str, dict[str, Any]] = {}
@@ -88,6 +107,11 @@ def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
             entry["description"] += f"; {error.description}"
     return documented
 
+
+# For the routers whose routes use the database (all but health and config).
+DATABASE_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorBody, "description": DatabaseUnavailable.description}
+}
 
 VALIDATION_ERROR: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorBody, "description": "Malformed request"}
@@ -161,6 +185,15 @@ def install_error_handlers(app: FastAPI) -> None:
             return _render(422, "validation_error", f"body: {exc.detail}")
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _render(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+
+    async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        # The driver's own words only: SQLAlchemy's message would add the statement.
+        logger.error("database unavailable: %s", getattr(exc, "orig", None) or exc)
+        unavailable = DatabaseUnavailable()
+        return _render(503, unavailable.error, unavailable.detail, unavailable.response_headers)
+
+    for failure in DATABASE_FAILURES:
+        app.add_exception_handler(failure, _database_unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

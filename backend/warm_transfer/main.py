@@ -59,7 +59,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+        engine = create_engine(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            pool_timeout=settings.database_pool_timeout_seconds,
+        )
         read_engine = create_read_engine(engine)
         session_factory = create_session_factory(engine)
         read_session_factory = create_session_factory(read_engine)

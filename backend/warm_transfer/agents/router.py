@@ -11,10 +11,16 @@ from warm_transfer.agents.schemas import AgentOut, AvailabilityIn, LoginOut, Voi
 from warm_transfer.agents.security import issue_access_token
 from warm_transfer.db import SessionDep
 from warm_transfer.dependencies import LoginThrottleDep, SettingsDep, VoiceDep
-from warm_transfer.errors import VALIDATION_ERROR, TooManyRequests, Unauthorized, responses
+from warm_transfer.errors import (
+    DATABASE_UNAVAILABLE,
+    VALIDATION_ERROR,
+    TooManyRequests,
+    Unauthorized,
+    responses,
+)
 from warm_transfer.telephony.tokens import issue_voice_token
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", responses=DATABASE_UNAVAILABLE)
 _AUTHENTICATED = responses(Unauthorized)
 
 

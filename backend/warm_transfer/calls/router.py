@@ -12,9 +12,15 @@ from warm_transfer.calls.models import CallStatus
 from warm_transfer.calls.schemas import CallEventOut, CallOut, CallPage, HoldIn
 from warm_transfer.db import RowId, SessionDep
 from warm_transfer.dependencies import VoiceDep
-from warm_transfer.errors import VALIDATION_ERROR, Unauthorized, UpstreamError, responses
+from warm_transfer.errors import (
+    DATABASE_UNAVAILABLE,
+    VALIDATION_ERROR,
+    Unauthorized,
+    UpstreamError,
+    responses,
+)
 
-router = APIRouter(prefix="/api/calls", tags=["calls"])
+router = APIRouter(prefix="/api/calls", tags=["calls"], responses=DATABASE_UNAVAILABLE)
 _ACTION_ERRORS = {
     **responses(
         Unauthorized, NotOnCall, CallNotFound, CallEnded, ConferenceNotReady, UpstreamError

@@ -19,12 +19,12 @@ from warm_transfer.agents.security import (
     read_stream_ticket,
 )
 from warm_transfer.dependencies import SettingsDep, VoiceDep
-from warm_transfer.errors import VALIDATION_ERROR, Unauthorized, responses
+from warm_transfer.errors import DATABASE_UNAVAILABLE, VALIDATION_ERROR, Unauthorized, responses
 from warm_transfer.events import service
 from warm_transfer.events.feed import SnapshotFeed, Update
 from warm_transfer.events.schemas import StreamEventData, TicketOut
 
-router = APIRouter(prefix="/api/events", tags=["events"])
+router = APIRouter(prefix="/api/events", tags=["events"], responses=DATABASE_UNAVAILABLE)
 HEARTBEAT_SECONDS = 15.0
 
 

@@ -6,11 +6,19 @@ from warm_transfer.agents.dependencies import CurrentAgent
 from warm_transfer.calls.errors import CallEnded, CallNotFound, ConferenceNotReady, NotOnCall
 from warm_transfer.db import RowId, SessionDep
 from warm_transfer.dependencies import VoiceDep
-from warm_transfer.errors import VALIDATION_ERROR, Unauthorized, UpstreamError, responses
+from warm_transfer.errors import (
+    DATABASE_UNAVAILABLE,
+    VALIDATION_ERROR,
+    Unauthorized,
+    UpstreamError,
+    responses,
+)
 from warm_transfer.transfers import service
 from warm_transfer.transfers.schemas import TransferIn, TransferOut
 
-router = APIRouter(prefix="/api/calls/{call_id}/transfers", tags=["transfers"])
+router = APIRouter(
+    prefix="/api/calls/{call_id}/transfers", tags=["transfers"], responses=DATABASE_UNAVAILABLE
+)
 _ACTION_ERRORS = (
     Unauthorized,
     service.NotTransferring,

@@ -14,7 +14,7 @@ from warm_transfer.calls import service as calls
 from warm_transfer.calls.inbound import InboundCall
 from warm_transfer.db import RowId, SessionDep
 from warm_transfer.dependencies import InboundCallsDep, SettingsDep, VoiceDep
-from warm_transfer.errors import ErrorBody
+from warm_transfer.errors import DATABASE_UNAVAILABLE, ErrorBody
 from warm_transfer.telephony import twiml
 from warm_transfer.telephony.urls import (
     AGENT_CONNECT_PATH,
@@ -47,6 +47,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "The CallSid is already one of another call's legs"},
     413: {"model": ErrorBody, "description": "The body is larger than any form Twilio sends"},
     422: {"model": ErrorBody, "description": "A required Twilio field is missing or malformed"},
+    **DATABASE_UNAVAILABLE,
 }
 _TWIML = {"content": {"application/xml": {"example": "<Response>…</Response>"}}}
 
