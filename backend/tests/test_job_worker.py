@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -142,3 +143,39 @@ async def test_a_job_with_nothing_left_to_do_ends_done_and_one_nobody_handles_fa
         (JobStatus.failed, 1, "no handler for 'retired'"),
     ]
     assert all(job.finished_at is not None for job in jobs)
+
+
+async def test_draining_beside_the_running_loop_waits_for_the_jobs_it_is_claiming(
+    app: FastAPI,
+) -> None:
+    """The loop is mid-claim (the job's row locked, not yet started) when something drains the
+    worker (a restart's catch-up, the CLI): the drain ends only once that job has run."""
+    preparing, release = asyncio.Event(), asyncio.Event()
+
+    class SlowToPrepare(Recorder):
+        async def prepare(self, session: Any, payloads: list[dict[str, Any]]) -> list[int]:
+            preparing.set()
+            await release.wait()
+            return await super().prepare(session, payloads)
+
+    recorder = SlowToPrepare()
+    worker = JobWorker(
+        session_factory=app.state.session_factory,
+        queue=JobQueue(),
+        handlers={"record": recorder},
+        poll_interval=3600,
+    )
+    async with app.state.session_factory() as session, session.begin():
+        session.add(Job(kind="record", payload={"n": 7}))
+    running = asyncio.create_task(worker.run())
+    try:
+        await asyncio.wait_for(preparing.wait(), 5)
+        draining = asyncio.create_task(worker.drain())
+        await asyncio.sleep(0.2)  # the drain's own claim, had it one, has found nothing by now
+        release.set()
+        await asyncio.wait_for(draining, 5)
+        assert recorder.performed == [7]
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running

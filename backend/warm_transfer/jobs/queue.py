@@ -170,6 +170,10 @@ class JobWorker:
         self._lease = lease
         self._retry = retry or RetryPolicy()
         self._running: set[asyncio.Task[None]] = set()
+        # One claim at a time in this process, its jobs started before the next: `drain` beside
+        # the running loop would otherwise skip the rows the loop's claim has locked and not yet
+        # started, and return with them unsent.
+        self._claiming = asyncio.Lock()
 
     async def run(self) -> None:
         """Drain jobs until cancelled; look for abandoned ones every quarter lease."""
@@ -196,11 +200,12 @@ class JobWorker:
         if free <= 0:
             await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
             return 1
-        claimed = await self._claim(limit=free)
-        for job_id, kind, payload, prepared in claimed:
-            task = asyncio.create_task(self._finish(job_id, kind, payload, prepared))
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+        async with self._claiming:
+            claimed = await self._claim(limit=free)
+            for job_id, kind, payload, prepared in claimed:
+                task = asyncio.create_task(self._finish(job_id, kind, payload, prepared))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
         return len(claimed)
 
     async def drain(self) -> None:
