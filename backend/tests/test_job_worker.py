@@ -37,9 +37,11 @@ class Recorder:
         raise AssertionError(f"job failed: {reason}")
 
 
-def recording_worker(app: FastAPI) -> tuple[JobQueue, Recorder, JobWorker]:
+def recording_worker(
+    app: FastAPI, recorder: Recorder | None = None
+) -> tuple[JobQueue, Recorder, JobWorker]:
     """A worker for `record` jobs whose poll is far beyond any test: only wake-ups get jobs done."""
-    queue, recorder = JobQueue(), Recorder()
+    queue, recorder = JobQueue(), recorder or Recorder()
     worker = JobWorker(
         session_factory=app.state.session_factory,
         queue=queue,
@@ -121,13 +123,7 @@ async def test_a_job_with_nothing_left_to_do_ends_done_and_one_nobody_handles_fa
         async def prepare(self, session: Any, payloads: list[dict[str, Any]]) -> list[int | None]:
             return [n if (n := int(payload["n"])) % 2 == 0 else None for payload in payloads]
 
-    recorder = SkipsOdd()
-    worker = JobWorker(
-        session_factory=app.state.session_factory,
-        queue=JobQueue(),
-        handlers={"record": recorder},
-        poll_interval=3600,
-    )
+    _, recorder, worker = recording_worker(app, SkipsOdd())
     async with app.state.session_factory() as session, session.begin():
         session.add_all(Job(kind="record", payload={"n": n}) for n in (1, 2, 3))
         session.add(Job(kind="retired", payload={}))
@@ -158,13 +154,7 @@ async def test_draining_beside_the_running_loop_waits_for_the_jobs_it_is_claimin
             await release.wait()
             return await super().prepare(session, payloads)
 
-    recorder = SlowToPrepare()
-    worker = JobWorker(
-        session_factory=app.state.session_factory,
-        queue=JobQueue(),
-        handlers={"record": recorder},
-        poll_interval=3600,
-    )
+    _, recorder, worker = recording_worker(app, SlowToPrepare())
     async with app.state.session_factory() as session, session.begin():
         session.add(Job(kind="record", payload={"n": 7}))
     running = asyncio.create_task(worker.run())
