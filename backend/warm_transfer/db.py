@@ -86,7 +86,7 @@ def create_engine(
     common: dict[str, Any] = {"pool_timeout": pool_timeout, "hide_parameters": True}
     if url.get_backend_name() != "sqlite":
         # A fixed set of connections, kept: SQLAlchemy's default (5, and 10 more opened for a
-        # burst and closed after it) opened ~240 connections in ten seconds of the bench's
+        # burst and closed after it) opened ~250 connections in ten seconds of the bench's
         # 100 calls a second, each a handshake and a cold statement cache. A request beyond the
         # pool waits for a connection instead.
         asyncpg = url.get_driver_name() == "asyncpg"

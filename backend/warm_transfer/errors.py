@@ -109,9 +109,7 @@ def responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
 
 
 # For the routers whose routes use the database (all but health and config).
-DATABASE_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
-    503: {"model": ErrorBody, "description": DatabaseUnavailable.description}
-}
+DATABASE_UNAVAILABLE = responses(DatabaseUnavailable)
 
 VALIDATION_ERROR: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorBody, "description": "Malformed request"}
@@ -186,11 +184,10 @@ def install_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _render(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
 
-    async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
         # The driver's own words only: SQLAlchemy's message would add the statement.
         logger.error("database unavailable: %s", getattr(exc, "orig", None) or exc)
-        unavailable = DatabaseUnavailable()
-        return _render(503, unavailable.error, unavailable.detail, unavailable.response_headers)
+        return await _app_error(request, DatabaseUnavailable())
 
     for failure in DATABASE_FAILURES:
         app.add_exception_handler(failure, _database_unavailable)
