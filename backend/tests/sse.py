@@ -1,5 +1,6 @@
-"""A real server on a loopback port, and a reader for its Server-Sent Events (httpx's in-process
-transport waits for a response to finish, which an event stream never does)."""
+"""A real server on a loopback port, an agent's event stream on it, and a reader for its
+Server-Sent Events (httpx's in-process transport waits for a response to finish, which an event
+stream never does)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
+
+from tests.factories import AgentFactory
 
 
 @contextlib.asynccontextmanager
@@ -93,3 +96,16 @@ class EventReader:
             key, _, value = line.partition(":")
             fields[key] = value.removeprefix(" ")
         raise EOFError("the stream ended")
+
+
+@contextlib.asynccontextmanager
+async def stream(server: str, agents: AgentFactory, agent_id: str) -> AsyncIterator[EventReader]:
+    ticket = await agents.client.post("/api/events/ticket", headers=await agents.headers(agent_id))
+    assert ticket.status_code == 200
+    async with (
+        httpx.AsyncClient(base_url=server, timeout=10) as http,
+        http.stream("GET", "/api/events", params={"ticket": ticket.json()["ticket"]}) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        yield EventReader(response)

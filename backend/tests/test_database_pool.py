@@ -14,8 +14,7 @@ from sqlalchemy import event, text
 
 from tests.conftest import TEST_DATABASE_URL, make_settings
 from tests.factories import AgentFactory
-from tests.sse import serve
-from tests.test_events import stream
+from tests.sse import serve, stream
 from tests.twilio import TwilioDouble
 from warm_transfer.calls.models import CallStatus
 from warm_transfer.config import Settings

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from tests.factories import AgentFactory
-from tests.sse import EventReader, serve
+from tests.sse import serve, stream
 from tests.twilio import CUSTOMER_NUMBER, TwilioDouble
 from warm_transfer.agents.models import Agent, Availability
 from warm_transfer.agents.schemas import AgentOut
@@ -29,19 +29,6 @@ from warm_transfer.events.feed import DirectoryRead, SnapshotFeed
 async def server(app: FastAPI) -> AsyncIterator[str]:
     async with serve(app) as url:
         yield url
-
-
-@contextlib.asynccontextmanager
-async def stream(server: str, agents: AgentFactory, agent_id: str) -> AsyncIterator[EventReader]:
-    ticket = await agents.client.post("/api/events/ticket", headers=await agents.headers(agent_id))
-    assert ticket.status_code == 200
-    async with (
-        httpx.AsyncClient(base_url=server, timeout=10) as http,
-        http.stream("GET", "/api/events", params={"ticket": ticket.json()["ticket"]}) as response,
-    ):
-        assert response.status_code == 200
-        assert response.headers["content-type"].startswith("text/event-stream")
-        yield EventReader(response)
 
 
 async def test_a_ticket_is_needed_and_only_a_ticket_works(
