@@ -44,7 +44,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'warm_transfer.db'}"
     # PostgreSQL connections each process keeps open (SQLite: one writer, always).
     database_pool_size: int = Field(default=DEFAULT_POOL_SIZE, ge=1, le=100)
-    # Seconds a request waits for a database connection before it is answered 503.
+    # Seconds a request waits for a database connection (on SQLite, also for another process's
+    # write lock) before it is answered 503.
     database_pool_timeout_seconds: float = Field(default=DEFAULT_POOL_TIMEOUT, gt=0, le=60)
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)

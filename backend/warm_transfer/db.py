@@ -35,10 +35,10 @@ NAMING_CONVENTION = {
 }
 
 
-SQLITE_BUSY_TIMEOUT = 30.0  # seconds a statement waits for another process's write lock
 DEFAULT_POOL_SIZE = 10  # PostgreSQL connections per process (DATABASE_POOL_SIZE)
-# Seconds a request waits for a pooled connection (DATABASE_POOL_TIMEOUT_SECONDS) before it is
-# answered 503: Twilio waits 15 s for a webhook, so a longer wait would only time out there.
+# Seconds a request waits for the database (DATABASE_POOL_TIMEOUT_SECONDS: a pooled connection,
+# and on SQLite another process's write lock too) before it is answered 503: Twilio waits 15 s
+# for a webhook, so a longer wait would only time out there.
 DEFAULT_POOL_TIMEOUT = 10.0
 
 # Row ids fit PostgreSQL's INTEGER: a larger id in a URL is a 422, never a database error.
@@ -104,7 +104,7 @@ def create_engine(
     # where waiting for SQLite's lock is a sleep-and-retry loop that makes latency spiky.
     engine = create_async_engine(
         url,
-        async_creator=_sqlite_connector(url, inline=True),
+        async_creator=_sqlite_connector(url, inline=True, busy_timeout=pool_timeout),
         pool_size=1,
         max_overflow=0,
         **common,
@@ -152,23 +152,27 @@ def create_read_engine(engine: AsyncEngine) -> AsyncEngine:
     url = engine.url
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return engine
+    timeout: float = engine.pool.timeout()  # type: ignore[attr-defined]
     readers = create_async_engine(
         url,
-        async_creator=_sqlite_connector(url, inline=False),
+        async_creator=_sqlite_connector(url, inline=False, busy_timeout=timeout),
         pool_size=2,
         max_overflow=0,
-        pool_timeout=engine.pool.timeout(),  # type: ignore[attr-defined]
+        pool_timeout=timeout,
         hide_parameters=True,
     )
     _configure_sqlite(readers, read_only=True)
     return readers
 
 
-def _sqlite_connector(url: URL, *, inline: bool) -> Callable[[], Awaitable[OneTripConnection]]:
+def _sqlite_connector(
+    url: URL, *, inline: bool, busy_timeout: float
+) -> Callable[[], Awaitable[OneTripConnection]]:
     """Connections that keep SQLite's statements off the event loop's queue (see
-    `sqlite_connection`), opened with what SQLAlchemy's own dialect would pass."""
+    `sqlite_connection`), opened with what SQLAlchemy's own dialect would pass. A statement
+    waits for another process's write lock as long as a request waits for a connection."""
     [database], kwargs = url.get_dialect()().create_connect_args(url)
-    return one_trip_connector(database, inline=inline, busy_timeout=SQLITE_BUSY_TIMEOUT, **kwargs)
+    return one_trip_connector(database, inline=inline, busy_timeout=busy_timeout, **kwargs)
 
 
 def _configure_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:

@@ -5,7 +5,9 @@ parameters; once it is back, requests succeed again."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import httpx
 import pytest
 import respx
 from fastapi import FastAPI
-from sqlalchemy import select, text
+from sqlalchemy import make_url, select, text
 
 from tests.conftest import PUBLIC_BASE_URL, TEST_DATABASE_URL, make_settings
 from tests.factories import AgentFactory
@@ -61,6 +63,28 @@ async def test_requests_that_find_no_free_connection_are_503s_and_write_nothing(
     again, call_sid = await twilio.customer_calls()  # released: Twilio's next call gets in
     assert again.status_code == 200
     assert (await twilio.client.get("/api/me", headers=headers)).status_code == 200
+    async with app.state.session_factory() as session:
+        recorded = await session.scalars(select(Call.call_sid))
+        assert list(recorded) == [call_sid]
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="another process's lock on a SQLite file")
+async def test_a_sqlite_write_lock_held_elsewhere_is_a_503_within_the_pool_timeout(
+    app: FastAPI, settings: Settings, twilio: TwilioDouble
+) -> None:
+    """Another process (a `warm-transfer` command, a second server) holding SQLite's write lock:
+    the webhook waits as long as for a connection, not SQLite's own 30 s past Twilio's 15."""
+    other = sqlite3.connect(make_url(settings.database_url).database or "", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # the write lock, until it commits
+        webhook, _ = await asyncio.wait_for(twilio.customer_calls(), timeout=10)
+        assert_unavailable(webhook)
+        other.execute("COMMIT")
+    finally:
+        other.close()
+
+    again, call_sid = await twilio.customer_calls()
+    assert again.status_code == 200
     async with app.state.session_factory() as session:
         recorded = await session.scalars(select(Call.call_sid))
         assert list(recorded) == [call_sid]
