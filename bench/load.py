@@ -31,6 +31,7 @@ class Result:
     elapsed: float = 0.0
     statuses: dict[int, int] = field(default_factory=dict)
     sent_at: dict[str, float] = field(default_factory=dict)  # CallSid -> monotonic send time
+    answered: int = 0  # every answer, warm-up included (what the server's CPU was spent on)
 
     @property
     def rate(self) -> float:
@@ -111,6 +112,7 @@ async def closed_loop(
 
         await asyncio.gather(*(caller() for _ in range(concurrency)))
         result.elapsed = time.monotonic() - measure_from
+    result.answered = sum(sum(r.statuses.values()) for r in (warm, result))
     return result
 
 

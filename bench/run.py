@@ -141,6 +141,27 @@ def conference_status_request(calls: list[LiveCall], sequence: itertools.count[i
     return build
 
 
+@dataclass
+class ServerCost:
+    """What a closed loop cost the server: CPU per answer, and the share of a core it used (well
+    under 100%: the load generator, not the server, set the pace)."""
+
+    per_answer_us: float
+    share: float
+
+    def __str__(self) -> str:
+        return f"server {self.per_answer_us:,.0f} µs CPU a request, {self.share:.0%} of a core"
+
+
+async def closed_loop_with_cpu(server: Proc, target: Target, **kwargs: Any) -> tuple[Result, ServerCost]:
+    """A closed loop of voice webhooks and its `ServerCost`, counted over the warm-up too (with
+    its answers)."""
+    cpu_before, started = cpu_seconds(server.proc.pid), time.monotonic()
+    result = await closed_loop(target, voice_request, **kwargs)
+    cpu = cpu_seconds(server.proc.pid) - cpu_before
+    return result, ServerCost(cpu / max(1, result.answered) * 1e6, cpu / (time.monotonic() - started))
+
+
 # --- the report --------------------------------------------------------------------------------
 
 
@@ -289,10 +310,11 @@ class Bench:
         assert self.bare_app is not None
         return Target(server_url=self.bare_app.url, public_base_url=PUBLIC_BASE_URL, sign=None)
 
-    async def bare_closed(self, concurrency: int) -> Result:
-        return await closed_loop(
+    async def bare_closed(self, concurrency: int) -> tuple[Result, ServerCost]:
+        assert self.bare_app is not None
+        return await closed_loop_with_cpu(
+            self.bare_app,
             self.bare_target(),
-            voice_request,
             concurrency=concurrency,
             duration=self.duration,
             warmup=self.warmup,
@@ -302,8 +324,8 @@ class Bench:
     async def bare(self) -> None:
         self.log("bare FastAPI endpoint (the ceiling)")
         for c in self.levels:
-            result = await self.bare_closed(c)
-            self.report.add("–", "bare FastAPI endpoint (fixed TwiML)", result, f"{c} concurrent")
+            result, cpu = await self.bare_closed(c)
+            self.report.add("–", "bare FastAPI endpoint (fixed TwiML)", result, f"{c} concurrent", str(cpu))
         if self.quick:
             return
         result = await open_loop(
@@ -329,23 +351,21 @@ class Bench:
         async def work(app: Proc, consoles: list[Console]) -> None:
             target = self.target(app)
             for c in self.levels:
-                ceiling = (await self.bare_closed(c)).rate
-                result = await closed_loop(
-                    target,
-                    voice_request,
-                    concurrency=c,
-                    duration=self.duration,
-                    warmup=self.warmup,
-                    label="voice",
+                bare, bare_cpu = await self.bare_closed(c)
+                ceiling = bare.rate
+                result, cpu = await closed_loop_with_cpu(
+                    app, target, concurrency=c, duration=self.duration, warmup=self.warmup, label="voice"
                 )
                 ratio = result.rate / ceiling if ceiling else 0.0
-                note = f"{ratio:.0%} of the bare endpoint's {ceiling:,.0f} just before"
+                note = f"{ratio:.0%} of the bare endpoint's {ceiling:,.0f} just before ({bare_cpu}); {cpu}"
                 self.report.add(db.kind, "voice webhook", result, f"{c} concurrent", note)
                 if c == 50:
                     self.report.summary.append(
                         f"[{db.kind}] voice webhook at 50 concurrent: {result.rate:,.0f} req/s = "
                         f"{ratio:.0%} of the bare endpoint's {ceiling:,.0f} measured just before "
-                        "(target ≥ 50%)"
+                        f"(target ≥ 50%); the server's CPU a request {cpu.per_answer_us:,.0f} µs "
+                        f"against the bare endpoint's {bare_cpu.per_answer_us:,.0f} µs, which used "
+                        f"{bare_cpu.share:.0%} of a core"
                     )
             dials = await self.double_get("dials")
             self.report.rows[-1].note += f"; {len(dials)} of the calls reached a free agent, the rest queued"
