@@ -36,9 +36,11 @@ NAMING_CONVENTION = {
 
 
 DEFAULT_POOL_SIZE = 10  # PostgreSQL connections per process (DATABASE_POOL_SIZE)
-# Seconds a request waits for the database (DATABASE_POOL_TIMEOUT_SECONDS: a pooled connection,
-# and on SQLite another process's write lock too) before it is answered 503: Twilio waits 15 s
-# for a webhook, so a longer wait would only time out there.
+# Seconds a request waits for the database (DATABASE_POOL_TIMEOUT_SECONDS: for a pooled
+# connection, and on SQLite for another process's write lock too) before it is answered 503:
+# Twilio waits 15 s for a webhook, so a longer wait would only time out there. (On SQLite a
+# request queued for the one writer connection behind a statement waiting for that lock may
+# wait for both.)
 DEFAULT_POOL_TIMEOUT = 10.0
 
 # Row ids fit PostgreSQL's INTEGER: a larger id in a URL is a 422, never a database error.
