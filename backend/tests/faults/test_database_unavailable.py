@@ -73,7 +73,8 @@ async def test_a_sqlite_write_lock_held_elsewhere_is_a_503_within_the_pool_timeo
     app: FastAPI, settings: Settings, twilio: TwilioDouble
 ) -> None:
     """Another process (a `warm-transfer` command, a second server) holding SQLite's write lock:
-    the webhook waits as long as for a connection, not SQLite's own 30 s past Twilio's 15."""
+    the webhook waits for it only as long as it would for a connection, then is a 503, well
+    before the 15 s Twilio waits (the bound below)."""
     other = sqlite3.connect(make_url(settings.database_url).database or "", isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")  # the write lock, until it commits
